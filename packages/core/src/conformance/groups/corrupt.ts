@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { expectOk } from '../assert.js';
+import type { ConformanceContext } from '../context.js';
+import { defineTests } from './define.js';
+
+/** Runs `call`; a rejection passes only as CorruptRecordError. */
+async function resolvedOrCorrupt<T>(call: () => Promise<T>, what: string): Promise<T | 'corrupt'> {
+  try {
+    return await call();
+  } catch (error) {
+    assert.equal(
+      (error as { code?: unknown }).code,
+      'SESS_CORRUPT_RECORD',
+      `${what} failed with ${String(error)}`,
+    );
+    return 'corrupt';
+  }
+}
+
+async function plantCorrupt(t: ConformanceContext): Promise<string> {
+  const corrupt = t.options.corrupt ?? assert.fail('no corrupt hook');
+  const id = t.newId();
+  expectOk(await t.store.create(id, t.record('soon corrupt', 'user-c')), 'create');
+  await corrupt({ store: t.store, namespace: t.namespace, id });
+  return id;
+}
+
+export const corruptTests = defineTests({
+  'corrupt: a corrupt record reads as a miss or CorruptRecordError, never as data': {
+    requires: ['corrupt'],
+    async run(t) {
+      const neighbour = t.newId();
+      expectOk(await t.store.create(neighbour, t.record('neighbour')), 'create');
+      const id = await plantCorrupt(t);
+      const read = await resolvedOrCorrupt(() => t.store.get(id), 'get');
+      assert.ok(read === null || read === 'corrupt', 'get returned a corrupt record as data');
+      assert.equal(
+        (await t.store.get(neighbour))?.data,
+        'neighbour',
+        'a corrupt record broke its neighbour',
+      );
+    },
+  },
+  'corrupt: update and touch of a corrupt record are refused cleanly': {
+    requires: ['corrupt'],
+    async run(t) {
+      const id = await plantCorrupt(t);
+      const updated = await resolvedOrCorrupt(() => t.store.update(id, t.record('x')), 'update');
+      assert.ok(
+        updated === 'corrupt' || (!updated.ok && updated.reason === 'missing'),
+        'update wrote over a corrupt record',
+      );
+      const touched = await resolvedOrCorrupt(
+        () => t.store.touch(id, t.expiresIn(60_000)),
+        'touch',
+      );
+      assert.ok(
+        touched === 'corrupt' || touched === false,
+        'touch reported a corrupt record as live',
+      );
+    },
+  },
+  'corrupt: destroy removes a corrupt record and the id can be created again': {
+    requires: ['corrupt'],
+    async run(t) {
+      const id = await plantCorrupt(t);
+      await t.store.destroy(id);
+      assert.equal(await t.store.get(id), null);
+      expectOk(await t.store.create(id, t.record('fresh')), 'create after destroy');
+      assert.equal((await t.store.get(id))?.data, 'fresh');
+    },
+  },
+});

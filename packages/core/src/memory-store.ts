@@ -1,0 +1,253 @@
+import type {
+  Clock,
+  DestroyByUserOptions,
+  ListOptions,
+  ListPage,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
+  UpdateOptions,
+  WriteResult,
+} from './contract.js';
+import { InvalidOptionError, StoreUnavailableError } from './errors.js';
+import {
+  assertExpiry,
+  assertListOptions,
+  assertSessionId,
+  assertUserId,
+  assertWrite,
+  systemClock,
+} from './validation.js';
+
+export interface MemoryStoreOptions {
+  /** Current time in epoch ms; inject one to test expiry without sleeping. Default `Date.now`. */
+  readonly now?: Clock;
+  /** Keep at most this many records, evicting the least recently used. Default: unbounded. */
+  readonly maxEntries?: number;
+  /** Largest accepted payload in UTF-8 bytes. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+}
+
+interface Entry {
+  data: string;
+  expiresAt: number;
+  userId: string | undefined;
+  version: string;
+}
+
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 10_000;
+
+/**
+ * The reference store: the contract, in memory, for one process.
+ *
+ * Use it for tests and single-process development. Every optional capability
+ * is implemented, so it is also the model other stores are checked against.
+ * Expiry is checked on every read; `clearExpired()` frees what has expired.
+ *
+ * @example
+ * const store = new MemoryStore({ maxEntries: 10_000 });
+ * await store.create('abc', { data: '{}', expiresAt: Date.now() + 60_000 });
+ */
+export class MemoryStore implements SessionStore {
+  readonly capabilities: StoreCapabilities;
+
+  readonly #now: Clock;
+  readonly #maxEntries: number;
+  // Map order is recency order: the first entry is the least recently used.
+  readonly #entries = new Map<string, Entry>();
+  readonly #byUser = new Map<string, Set<string>>();
+  #lastVersion = 0;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { now = systemClock, maxEntries = Number.POSITIVE_INFINITY } = options;
+    const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!(maxEntries >= 1)) throw new InvalidOptionError('maxEntries must be at least 1.');
+    if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1) {
+      throw new InvalidOptionError('maxPayloadBytes must be a positive integer.');
+    }
+    this.#now = now;
+    this.#maxEntries = maxEntries;
+    this.capabilities = {
+      expiry: 'sweep',
+      list: true,
+      count: true,
+      users: true,
+      clear: true,
+      ttlResolutionMs: 0,
+      maxPayloadBytes,
+    };
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    this.#assertOpen();
+    assertSessionId(id);
+    const entry = this.#live(id);
+    if (!entry) return null;
+    this.#markUsed(id, entry);
+    return toStored(entry);
+  }
+
+  async create(id: string, record: SessionRecord): Promise<WriteResult> {
+    this.#assertOpen();
+    assertWrite(id, record, this.#limits());
+    if (this.#live(id)) return { ok: false, reason: 'exists' };
+    return { ok: true, version: this.#write(id, record) };
+  }
+
+  async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    this.#assertOpen();
+    assertWrite(id, record, this.#limits());
+    const ifVersion = options?.ifVersion;
+    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+    }
+    const entry = this.#live(id);
+    if (!entry) return { ok: false, reason: 'missing' };
+    if (ifVersion !== undefined && entry.version !== ifVersion) {
+      return { ok: false, reason: 'conflict' };
+    }
+    return { ok: true, version: this.#write(id, record) };
+  }
+
+  async touch(id: string, expiresAt: number): Promise<boolean> {
+    this.#assertOpen();
+    assertSessionId(id);
+    assertExpiry(expiresAt, this.#now());
+    const entry = this.#live(id);
+    if (!entry) return false;
+    entry.expiresAt = expiresAt;
+    this.#markUsed(id, entry);
+    return true;
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#assertOpen();
+    assertSessionId(id);
+    this.#remove(id);
+  }
+
+  async list(options?: ListOptions): Promise<ListPage> {
+    this.#assertOpen();
+    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const cursor = options?.cursor;
+    const candidates =
+      options?.userId === undefined
+        ? this.#entries.keys()
+        : (this.#byUser.get(options.userId) ?? new Set<string>()).values();
+    // Ids in sorted order, so a cursor (the last id returned) stays valid
+    // while records come and go between pages.
+    const ids = [...candidates]
+      .filter((id) => (cursor === undefined || id > cursor) && this.#live(id))
+      .sort();
+    const page = ids.slice(0, limit);
+    const last = page.at(-1);
+    return ids.length > limit && last !== undefined ? { ids: page, cursor: last } : { ids: page };
+  }
+
+  async count(): Promise<number> {
+    this.#assertOpen();
+    const now = this.#now();
+    let live = 0;
+    for (const entry of this.#entries.values()) if (entry.expiresAt > now) live++;
+    return live;
+  }
+
+  async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
+    this.#assertOpen();
+    assertUserId(userId);
+    const except = options?.except;
+    if (except !== undefined) assertSessionId(except);
+    let destroyed = 0;
+    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+      if (id === except) continue;
+      if (this.#live(id)) destroyed++;
+      this.#remove(id);
+    }
+    return destroyed;
+  }
+
+  async clearExpired(): Promise<number> {
+    this.#assertOpen();
+    const now = this.#now();
+    let removed = 0;
+    for (const [id, entry] of this.#entries) {
+      if (entry.expiresAt <= now) {
+        this.#remove(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async clear(): Promise<void> {
+    this.#assertOpen();
+    this.#entries.clear();
+    this.#byUser.clear();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #limits() {
+    return { now: this.#now(), maxPayloadBytes: this.capabilities.maxPayloadBytes };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('This MemoryStore is closed.');
+  }
+
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    return entry && entry.expiresAt > this.#now() ? entry : undefined;
+  }
+
+  #markUsed(id: string, entry: Entry): void {
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+  }
+
+  #write(id: string, record: SessionRecord): string {
+    this.#remove(id);
+    const version = String(++this.#lastVersion);
+    this.#entries.set(id, {
+      data: record.data,
+      expiresAt: record.expiresAt,
+      userId: record.userId,
+      version,
+    });
+    if (record.userId !== undefined) {
+      const ids = this.#byUser.get(record.userId) ?? new Set<string>();
+      this.#byUser.set(record.userId, ids.add(id));
+    }
+    this.#evictOverflow();
+    return version;
+  }
+
+  #evictOverflow(): void {
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) return;
+      this.#remove(oldest.value);
+    }
+  }
+
+  #remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.delete(id);
+    if (entry.userId === undefined) return;
+    const ids = this.#byUser.get(entry.userId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#byUser.delete(entry.userId);
+  }
+}
+
+function toStored(entry: Entry): StoredSession {
+  const { data, expiresAt, userId, version } = entry;
+  return userId === undefined ? { data, expiresAt, version } : { data, expiresAt, userId, version };
+}

@@ -1,0 +1,10 @@
+export { startMemcached, type MemcachedServer } from './memcached.js';
+export {
+  freePort,
+  LOOPBACK,
+  type ManagedProcess,
+  manageProcess,
+  type ProcessSpec,
+  waitForPort,
+} from './process.js';
+export { type RedisServer, startRedis } from './redis.js';

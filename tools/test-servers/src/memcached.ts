@@ -1,0 +1,17 @@
+import { freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+
+export interface MemcachedServer extends ManagedProcess {
+  readonly location: string;
+}
+
+/** A private memcached on a free loopback port (`-U 0`: no UDP). */
+export async function startMemcached(extraArgs: readonly string[] = []): Promise<MemcachedServer> {
+  const port = await freePort();
+  const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
+  const server = await manageProcess({
+    command: 'memcached',
+    args: ['-l', LOOPBACK, '-p', String(port), '-U', '0', ...user, ...extraArgs],
+    port,
+  });
+  return { ...server, location: `${LOOPBACK}:${port}` };
+}

@@ -1,0 +1,16 @@
+import { freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+
+export interface RedisServer extends ManagedProcess {
+  readonly url: string;
+}
+
+/** A private redis-server on a free loopback port, with no persistence. */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+  const port = await freePort();
+  const server = await manageProcess({
+    command: 'redis-server',
+    args: ['--bind', LOOPBACK, '--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs],
+    port,
+  });
+  return { ...server, url: `redis://${LOOPBACK}:${port}` };
+}
