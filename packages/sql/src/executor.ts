@@ -1,0 +1,345 @@
+import type { Database, Statement as SqliteStatement } from 'better-sqlite3';
+import type { Knex } from 'knex';
+import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';
+import type { Client as PgClient } from 'pg';
+import { asUnavailable, StoreUnavailableError, withTimeout } from '@sess/core';
+import type { Dialect } from './dialect.js';
+import type { Statement } from './statements.js';
+
+/** What a data-changing statement did. */
+export interface RunResult {
+  readonly changes: number;
+  /** MySQL's insertId (the create statement uses it to report its outcome); 0 elsewhere. */
+  readonly insertId: number;
+}
+
+/** A driver connection borrowed from knex's pool. */
+export type RawConnection = unknown;
+
+/**
+ * Runs the store's statements on knex's own connections with the driver's
+ * fastest path: cached prepared statements on SQLite, named prepared
+ * statements on PostgreSQL, `execute` on MySQL. knex still owns the pool,
+ * its settings and its connection lifecycle; the query builder is bypassed
+ * because compiling a query costs more than running it.
+ *
+ * Results may be plain values (the synchronous SQLite path) or promises.
+ */
+export interface Executor {
+  readonly dialect: Dialect;
+  /** The first row as an array of column values, or undefined. */
+  first(statement: Statement, params: unknown[], what: string): Promise<unknown[] | undefined> | unknown[] | undefined;
+  /** Every row, each as an array of column values. */
+  all(statement: Statement, params: unknown[], what: string): Promise<unknown[][]> | unknown[][];
+  run(statement: Statement, params: unknown[], what: string): Promise<RunResult> | RunResult;
+  /**
+   * Runs `work` on one connection held for its whole duration (sweeps hold
+   * an advisory lock on it), bounded by nothing: each call on the session is
+   * bounded instead.
+   */
+  withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T>;
+}
+
+/** One held connection. Every call is bounded by the store's timeout. */
+export interface Session {
+  all(sql: Statement | string, params: unknown[], what: string): Promise<unknown[][]>;
+  run(sql: Statement | string, params: unknown[], what: string): Promise<RunResult>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+function clientOf(knex: Knex): KnexClient {
+  return knex.client as KnexClient;
+}
+
+/** Borrows a connection from knex's pool for `work` and always gives it back. */
+async function borrow<T>(client: KnexClient, work: (connection: unknown) => Promise<T> | T): Promise<T> {
+  const connection = await client.acquireConnection();
+  try {
+    return await work(connection);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/**
+ * Acquires a connection within `ms`. One that arrives after the deadline is
+ * handed straight back to the pool instead of leaking.
+ */
+function acquireWithin(client: KnexClient, ms: number, what: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(new StoreUnavailableError(`${what} got no connection within ${ms} ms.`));
+    }, ms);
+    client.acquireConnection().then(
+      (connection) => {
+        if (settled) {
+          void client.releaseConnection(connection);
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        resolve(connection);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(asUnavailable(error, what));
+      },
+    );
+  });
+}
+
+export function createExecutor(dialect: Dialect, knex: Knex, timeoutMs: number): Executor {
+  switch (dialect) {
+    case 'sqlite':
+      return new SqliteExecutor(clientOf(knex), timeoutMs);
+    case 'postgres':
+      return new PgExecutor(clientOf(knex), timeoutMs);
+    case 'mysql':
+      return new MysqlExecutor(clientOf(knex), timeoutMs);
+  }
+}
+
+const NO_CHANGE: RunResult = { changes: 0, insertId: 0 };
+
+/**
+ * SQLite through better-sqlite3, which is synchronous. The store keeps the
+ * connection knex's pool handed it last and runs cached statements on it
+ * directly, as long as it is open and no transaction is open on it (knex
+ * may be inside one for the application). Otherwise the call goes through
+ * the pool, which waits for the transaction like any other query would.
+ */
+class SqliteExecutor implements Executor {
+  readonly dialect = 'sqlite' as const;
+  readonly #client: KnexClient;
+  readonly #timeoutMs: number;
+  #db: Database | undefined;
+  #cache = new Map<string, SqliteStatement>();
+
+  constructor(client: KnexClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  first(statement: Statement, params: unknown[], what: string) {
+    const db = this.#ready();
+    if (db === undefined) return this.#viaPool((d) => this.#first(d, statement, params), what);
+    try {
+      return this.#first(db, statement, params);
+    } catch (error) {
+      throw asUnavailable(error, what);
+    }
+  }
+
+  all(statement: Statement, params: unknown[], what: string) {
+    const db = this.#ready();
+    if (db === undefined) return this.#viaPool((d) => this.#all(d, statement, params), what);
+    try {
+      return this.#all(db, statement, params);
+    } catch (error) {
+      throw asUnavailable(error, what);
+    }
+  }
+
+  run(statement: Statement, params: unknown[], what: string) {
+    const db = this.#ready();
+    if (db === undefined) return this.#viaPool((d) => this.#run(d, statement, params), what);
+    try {
+      return this.#run(db, statement, params);
+    } catch (error) {
+      throw asUnavailable(error, what);
+    }
+  }
+
+  withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
+    // SQLite serialises writers itself and has no advisory locks; each call
+    // of the session is one statement (one implicit transaction), so other
+    // work interleaves between batches.
+    const session: Session = {
+      all: async (sql, params, w) => this.all(this.#adhoc(sql), params, w),
+      run: async (sql, params, w) => this.run(this.#adhoc(sql), params, w),
+    };
+    return work(session).catch((error: unknown) => {
+      throw asUnavailable(error, what);
+    });
+  }
+
+  #adhoc(sql: Statement | string): Statement {
+    return typeof sql === 'string' ? { name: sql, sql } : sql;
+  }
+
+  #ready(): Database | undefined {
+    const db = this.#db;
+    return db?.open && !db.inTransaction ? db : undefined;
+  }
+
+  #viaPool<T>(work: (db: Database) => T, what: string): Promise<T> {
+    return withTimeout(
+      borrow(this.#client, (connection) => work(this.#adopt(connection as Database))),
+      this.#timeoutMs,
+      what,
+    );
+  }
+
+  #adopt(db: Database): Database {
+    if (db !== this.#db) {
+      this.#db = db;
+      this.#cache = new Map();
+    }
+    return db;
+  }
+
+  #prepare(db: Database, statement: Statement, reader: boolean): SqliteStatement {
+    let prepared = this.#cache.get(statement.sql);
+    if (prepared === undefined) {
+      prepared = db.prepare(statement.sql);
+      // Numbers, not BigInts, whatever the application set as the default.
+      if (reader) prepared.raw(true).safeIntegers(false);
+      this.#cache.set(statement.sql, prepared);
+    }
+    return prepared;
+  }
+
+  #first(db: Database, statement: Statement, params: unknown[]): unknown[] | undefined {
+    return this.#prepare(db, statement, true).get(...params) as unknown[] | undefined;
+  }
+
+  #all(db: Database, statement: Statement, params: unknown[]): unknown[][] {
+    return this.#prepare(db, statement, true).all(...params) as unknown[][];
+  }
+
+  #run(db: Database, statement: Statement, params: unknown[]): RunResult {
+    const { changes } = this.#prepare(db, statement, false).run(...params);
+    return changes === 0 ? NO_CHANGE : { changes, insertId: 0 };
+  }
+}
+
+/** PostgreSQL through pg: named prepared statements, rows as arrays. */
+class PgExecutor implements Executor {
+  readonly dialect = 'postgres' as const;
+  readonly #client: KnexClient;
+  readonly #timeoutMs: number;
+
+  constructor(client: KnexClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  first(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => (await query(c, statement, params)).rows[0], what);
+  }
+
+  all(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => (await query(c, statement, params)).rows, what);
+  }
+
+  run(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => {
+      const { rowCount } = await query(c, statement, params);
+      return { changes: rowCount ?? 0, insertId: 0 };
+    }, what);
+  }
+
+  withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
+    const timeoutMs = this.#timeoutMs;
+    const held = (connection: PgClient): Session => ({
+      all: (sql, params, w) =>
+        withTimeout(
+          query(connection, sql, params).then((r) => r.rows),
+          timeoutMs,
+          w,
+        ),
+      run: (sql, params, w) =>
+        withTimeout(
+          query(connection, sql, params).then((r) => ({ changes: r.rowCount ?? 0, insertId: 0 })),
+          timeoutMs,
+          w,
+        ),
+    });
+    return acquireWithin(this.#client, timeoutMs, what).then((connection) =>
+      work(held(connection as PgClient)).finally(() => this.#client.releaseConnection(connection)),
+    );
+  }
+
+  #bounded<T>(work: (connection: PgClient) => Promise<T>, what: string): Promise<T> {
+    return withTimeout(
+      borrow(this.#client, (c) => work(c as PgClient)),
+      this.#timeoutMs,
+      what,
+    );
+  }
+}
+
+function query(connection: PgClient, sql: Statement | string, values: unknown[]) {
+  return typeof sql === 'string'
+    ? connection.query<unknown[]>({ text: sql, values, rowMode: 'array' })
+    : connection.query<unknown[]>({ name: sql.name, text: sql.sql, values, rowMode: 'array' });
+}
+
+/** MySQL and MariaDB through mysql2: `execute` (server-side prepared, cached per connection). */
+class MysqlExecutor implements Executor {
+  readonly dialect = 'mysql' as const;
+  readonly #client: KnexClient;
+  readonly #timeoutMs: number;
+
+  constructor(client: KnexClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  first(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => ((await execute(c, statement.sql, params)) as unknown[][])[0], what);
+  }
+
+  all(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => (await execute(c, statement.sql, params)) as unknown[][], what);
+  }
+
+  run(statement: Statement, params: unknown[], what: string) {
+    return this.#bounded(async (c) => toRun(await execute(c, statement.sql, params)), what);
+  }
+
+  withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
+    const timeoutMs = this.#timeoutMs;
+    const text = (sql: Statement | string) => (typeof sql === 'string' ? sql : sql.sql);
+    const held = (connection: MysqlConnection): Session => ({
+      all: (sql, params, w) =>
+        withTimeout(execute(connection, text(sql), params) as Promise<unknown[][]>, timeoutMs, w),
+      run: (sql, params, w) =>
+        withTimeout(execute(connection, text(sql), params).then(toRun), timeoutMs, w),
+    });
+    return acquireWithin(this.#client, timeoutMs, what).then((connection) =>
+      work(held(connection as MysqlConnection)).finally(() =>
+        this.#client.releaseConnection(connection),
+      ),
+    );
+  }
+
+  #bounded<T>(work: (connection: MysqlConnection) => Promise<T>, what: string): Promise<T> {
+    return withTimeout(
+      borrow(this.#client, (c) => work(c as MysqlConnection)),
+      this.#timeoutMs,
+      what,
+    );
+  }
+}
+
+function execute(connection: MysqlConnection, sql: string, values: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    connection.execute({ sql, rowsAsArray: true }, values as never, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
+  });
+}
+
+function toRun(result: unknown): RunResult {
+  const header = result as ResultSetHeader;
+  return { changes: header.affectedRows, insertId: Number(header.insertId) };
+}
