@@ -1,4 +1,6 @@
+export { type MariadbServer, startMariadb } from './mariadb.js';
 export { startMemcached, type MemcachedServer } from './memcached.js';
+export { type PostgresServer, startPostgres } from './postgres.js';
 export {
   freePort,
   LOOPBACK,

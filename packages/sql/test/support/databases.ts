@@ -14,6 +14,9 @@ export const SHARED_MYSQL = {
   password: process.env.SESS_TEST_MYSQL_PASSWORD ?? '',
 };
 
+/** knex logs every failed connection attempt; the fault tests cause them on purpose. */
+export const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 /** A name unique to this test run, valid as a schema or database name. */
 export function runName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;

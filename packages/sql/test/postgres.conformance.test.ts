@@ -1,0 +1,47 @@
+import { runStoreConformance } from '@sess/core/conformance';
+import { type PostgresServer, startPostgres } from '@sess/test-servers';
+import knex, { type Knex } from 'knex';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tableFactory } from './support/conformance.js';
+import { quietLog, sharedPostgres, type TestDatabase } from './support/databases.js';
+
+const CORRUPT_REASON =
+  'typed columns leave PostgreSQL one unreadable record, bytes that are not UTF-8: get() reports it as CorruptRecordError (records.test.ts) and update/touch overwrite it';
+
+describe('SqlStore on PostgreSQL passes the conformance suite', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await sharedPostgres();
+  });
+  afterAll(() => db?.close());
+
+  runStoreConformance({
+    test: it,
+    createStore: tableFactory(() => db.knex),
+    skip: {
+      'corrupt: a corrupt record reads as a miss or CorruptRecordError, never as data': CORRUPT_REASON,
+      'corrupt: update and touch of a corrupt record are refused cleanly': CORRUPT_REASON,
+      'corrupt: destroy removes a corrupt record and the id can be created again': CORRUPT_REASON,
+    },
+  });
+});
+
+describe('SqlStore on a private PostgreSQL that is stopped and started passes the fault tier', () => {
+  let server: PostgresServer;
+  let db: Knex;
+  beforeAll(async () => {
+    server = await startPostgres();
+    db = knex({ client: 'pg', connection: server.url, pool: { min: 0, max: 10 }, log: quietLog });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await server?.dispose();
+  });
+
+  runStoreConformance({
+    test: it,
+    groups: ['faults'],
+    createStore: tableFactory(() => db, { operationTimeoutMs: 1_000 }),
+    faults: { stop: () => server.kill(), start: () => server.start() },
+  });
+});
