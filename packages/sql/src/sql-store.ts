@@ -176,19 +176,18 @@ export class SqlStore implements SessionStore {
     const now = this.#now();
     assertWrite(id, record, { now, maxPayloadBytes: this.capabilities.maxPayloadBytes });
     const version = newVersion();
-    const result = await this.#exec.run(
-      this.#sql.create,
-      [
-        id,
-        this.#encode.data(record.data),
-        record.expiresAt,
-        version,
-        this.#encode.userId(record.userId),
-        now,
-        now,
-      ],
-      'SQL create',
-    );
+    const params = [
+      id,
+      this.#encode.data(record.data),
+      record.expiresAt,
+      version,
+      this.#encode.userId(record.userId),
+      now,
+      now,
+    ];
+    // MySQL's upsert compares the stored expiry to now once per column.
+    if (this.dialect === 'mysql') params.push(now, now, now, now);
+    const result = await this.#exec.run(this.#sql.create, params, 'SQL create');
     // MySQL reports its outcome in insertId (see statements.ts): 1 = a live row was there.
     const written = this.dialect === 'mysql' ? result.insertId !== 1 : result.changes > 0;
     return written ? { ok: true, version } : EXISTS;

@@ -19,7 +19,7 @@ export interface Statements {
   /** id, now → data, expires_at, version, user_id */
   readonly get: Statement;
   /**
-   * id, data, expiresAt, version, userId, now (created_at), now.
+   * id, data, expiresAt, version, userId, now (created_at), now (×5 on MySQL).
    * Inserts, or replaces an expired row, in one statement. SQLite and
    * PostgreSQL: 1 row changed when written, 0 when a live row is there.
    * MySQL: `insertId` 0 when inserted, 2 when an expired row was replaced,
