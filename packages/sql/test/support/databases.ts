@@ -26,13 +26,21 @@ export interface TestDatabase {
   readonly knex: Knex;
   /** Schema (PostgreSQL) or database (MySQL) holding this run's tables. */
   readonly schema?: string;
+  /** Another knex instance on the same database, as a second process would have; the caller destroys it. */
+  connect(): Knex;
   /** Drops what the run created and closes the pool. */
   close(): Promise<void>;
 }
 
 export async function sqliteMemory(): Promise<TestDatabase> {
   const db = knex(sqliteConfig(':memory:'));
-  return { knex: db, close: () => db.destroy() };
+  return {
+    knex: db,
+    connect: () => {
+      throw new Error('an in-memory SQLite database has a single connection');
+    },
+    close: () => db.destroy(),
+  };
 }
 
 export async function sqliteFile(): Promise<TestDatabase & { readonly filename: string }> {
@@ -42,6 +50,7 @@ export async function sqliteFile(): Promise<TestDatabase & { readonly filename: 
   return {
     knex: db,
     filename,
+    connect: () => knex(sqliteConfig(filename)),
     async close() {
       await db.destroy();
       await rm(dir, { recursive: true, force: true });
@@ -55,10 +64,12 @@ export async function sharedPostgres(connection = SHARED_POSTGRES): Promise<Test
   const admin = knex({ client: 'pg', connection, pool: { min: 0, max: 1 } });
   await admin.raw(`CREATE SCHEMA ${schema}`);
   await admin.destroy();
-  const db = knex({ client: 'pg', connection, searchPath: [schema], pool: { min: 0, max: 10 } });
+  const config = { client: 'pg', connection, searchPath: [schema], pool: { min: 0, max: 10 } };
+  const db = knex(config);
   return {
     knex: db,
     schema,
+    connect: () => knex(config),
     async close() {
       await db.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.destroy();
@@ -72,14 +83,12 @@ export async function sharedMysql(server = SHARED_MYSQL): Promise<TestDatabase> 
   const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
   await admin.raw(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
   await admin.destroy();
-  const db = knex({
-    client: 'mysql2',
-    connection: { ...server, database },
-    pool: { min: 0, max: 10 },
-  });
+  const config = { client: 'mysql2', connection: { ...server, database }, pool: { min: 0, max: 10 } };
+  const db = knex(config);
   return {
     knex: db,
     schema: database,
+    connect: () => knex(config),
     async close() {
       await db.raw(`DROP DATABASE IF EXISTS ${database}`);
       await db.destroy();
