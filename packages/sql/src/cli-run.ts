@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import knex, { type Knex } from 'knex';
-import { sqliteConfig } from './sqlite-config.js';
 import { SqlStore } from './sql-store.js';
+import { sqliteConfig } from './sqlite-config.js';
 
 /** Where the command writes. */
 export interface CliIo {
@@ -41,7 +41,9 @@ function clientFor(connection: string): string {
   if (scheme === 'postgres' || scheme === 'postgresql') return 'pg';
   if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql2';
   if (scheme === 'file' || scheme === 'sqlite') return 'better-sqlite3';
-  throw new UsageError(`cannot tell the database from the connection's scheme "${scheme}"; pass --client.`);
+  throw new UsageError(
+    `cannot tell the database from the connection's scheme "${scheme}"; pass --client.`,
+  );
 }
 
 /** The SQLite file of a `file://`/`sqlite://` URL or a plain path. */
@@ -75,13 +77,15 @@ function redactor(connection: string): (text: string) => string {
   } catch {
     // not a URL: a file path
   }
-  return (text) => secrets.filter(Boolean).reduce((out, secret) => out.split(secret).join('***'), text);
+  return (text) =>
+    secrets.filter(Boolean).reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
 function positiveInteger(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer.`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--${name} must be a positive integer.`);
   return n;
 }
 
@@ -109,16 +113,24 @@ export async function runCli(
   }
   const connection = values.connection ?? env.SESS_SQL_CONNECTION ?? env.DATABASE_URL;
   let config: Knex.Config;
-  let options: { table?: string; schema?: string; sweepBatchSize: number; operationTimeoutMs: number };
+  let options: {
+    table?: string;
+    schema?: string;
+    sweepBatchSize: number;
+    operationTimeoutMs: number;
+  };
   try {
     if (positionals.length !== 1 || positionals[0] !== 'sweep') {
       throw new UsageError('the only command is `sweep`.');
     }
     if (!connection) {
-      throw new UsageError('no database: pass --connection or set SESS_SQL_CONNECTION or DATABASE_URL.');
+      throw new UsageError(
+        'no database: pass --connection or set SESS_SQL_CONNECTION or DATABASE_URL.',
+      );
     }
     const client = values.client ?? clientFor(connection);
-    if (!CLIENTS.has(client)) throw new UsageError('--client must be pg, mysql2 or better-sqlite3.');
+    if (!CLIENTS.has(client))
+      throw new UsageError('--client must be pg, mysql2 or better-sqlite3.');
     const timeoutMs = positiveInteger(values['timeout-ms'], 'timeout-ms', 30_000);
     config = knexConfig(client, connection, timeoutMs);
     options = {
@@ -141,7 +153,8 @@ export async function runCli(
     await store.close();
     const summary = { table: store.table, ...report, durationMs: Math.round(report.durationMs) };
     if (values.json) io.out(JSON.stringify(summary));
-    else if (report.skipped) io.out(`sess-sql: skipped: another sweeper holds the lock on ${store.table}.`);
+    else if (report.skipped)
+      io.out(`sess-sql: skipped: another sweeper holds the lock on ${store.table}.`);
     else {
       io.out(
         `sess-sql: deleted ${report.deleted} expired sessions from ${store.table} in ${summary.durationMs} ms (${report.batches} batches).`,

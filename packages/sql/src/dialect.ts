@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import { InvalidOptionError } from '@sess/core';
+import type { Knex } from 'knex';
 
 /** The SQL dialects the store speaks, each through one driver. */
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';

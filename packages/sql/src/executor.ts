@@ -1,8 +1,8 @@
+import { asUnavailable, StoreUnavailableError, withTimeout } from '@sess/core';
 import type { Database, Statement as SqliteStatement } from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';
 import type { Client as PgClient } from 'pg';
-import { asUnavailable, StoreUnavailableError, withTimeout } from '@sess/core';
 import type { Dialect } from './dialect.js';
 import type { Statement } from './statements.js';
 
@@ -28,7 +28,11 @@ export type RawConnection = unknown;
 export interface Executor {
   readonly dialect: Dialect;
   /** The first row as an array of column values, or undefined. */
-  first(statement: Statement, params: unknown[], what: string): Promise<unknown[] | undefined> | unknown[] | undefined;
+  first(
+    statement: Statement,
+    params: unknown[],
+    what: string,
+  ): Promise<unknown[] | undefined> | unknown[] | undefined;
   /** Every row, each as an array of column values. */
   all(statement: Statement, params: unknown[], what: string): Promise<unknown[][]> | unknown[][];
   run(statement: Statement, params: unknown[], what: string): Promise<RunResult> | RunResult;
@@ -56,7 +60,10 @@ function clientOf(knex: Knex): KnexClient {
 }
 
 /** Borrows a connection from knex's pool for `work` and always gives it back. */
-async function borrow<T>(client: KnexClient, work: (connection: unknown) => Promise<T> | T): Promise<T> {
+async function borrow<T>(
+  client: KnexClient,
+  work: (connection: unknown) => Promise<T> | T,
+): Promise<T> {
   const connection = await client.acquireConnection();
   try {
     return await work(connection);
@@ -295,11 +302,17 @@ class MysqlExecutor implements Executor {
   }
 
   first(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => ((await execute(c, statement.sql, params)) as unknown[][])[0], what);
+    return this.#bounded(
+      async (c) => ((await execute(c, statement.sql, params)) as unknown[][])[0],
+      what,
+    );
   }
 
   all(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => (await execute(c, statement.sql, params)) as unknown[][], what);
+    return this.#bounded(
+      async (c) => (await execute(c, statement.sql, params)) as unknown[][],
+      what,
+    );
   }
 
   run(statement: Statement, params: unknown[], what: string) {

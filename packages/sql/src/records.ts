@@ -68,9 +68,12 @@ function decode(bytes: Uint8Array, column: string): string {
 }
 
 function integer(value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new CorruptRecordError("The stored session's expires_at is not an integer; destroy the session.");
+    throw new CorruptRecordError(
+      "The stored session's expires_at is not an integer; destroy the session.",
+    );
   }
   return n;
 }

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import { InvalidOptionError } from '@sess/core';
+import type { Knex } from 'knex';
 import { type Dialect, dialectOf, quote, type TableRef, tableRef } from './dialect.js';
 import { assertIdentifier } from './identifiers.js';
 

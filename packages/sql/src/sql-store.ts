@@ -31,9 +31,9 @@ import { sweepLock } from './sweep-lock.js';
 import {
   checkSweeperOptions,
   IntervalSweeper,
-  type SweepReport,
   type Sweeper,
   type SweeperOptions,
+  type SweepReport,
 } from './sweeper.js';
 import { newVersion } from './versions.js';
 
@@ -112,12 +112,17 @@ export class SqlStore implements SessionStore {
       maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
       sweepBatchSize = DEFAULT_SWEEP_BATCH,
     } = options;
-    if (typeof now !== 'function') throw new InvalidOptionError('now must be a function returning epoch ms.');
+    if (typeof now !== 'function')
+      throw new InvalidOptionError('now must be a function returning epoch ms.');
     if (!(Number.isFinite(operationTimeoutMs) && operationTimeoutMs > 0)) {
       throw new InvalidOptionError('operationTimeoutMs must be a positive number of milliseconds.');
     }
     const maxForDialect = DIALECT_MAX_PAYLOAD[dialect];
-    if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > maxForDialect) {
+    if (
+      !Number.isSafeInteger(maxPayloadBytes) ||
+      maxPayloadBytes < 1 ||
+      maxPayloadBytes > maxForDialect
+    ) {
       throw new InvalidOptionError(
         `maxPayloadBytes must be an integer from 1 to ${maxForDialect} on ${dialect}.`,
       );
@@ -396,9 +401,7 @@ export class SqlStore implements SessionStore {
       // One cut-off for the whole sweep, so it ends even while sessions keep expiring.
       const now = this.#now();
       const params =
-        this.dialect === 'mysql'
-          ? [now, this.#limit(this.#batch)]
-          : [now, this.#batch, now];
+        this.dialect === 'mysql' ? [now, this.#limit(this.#batch)] : [now, this.#batch, now];
       for (;;) {
         const { changes } = await this.#batchWithRetry(session, params);
         deleted += changes;
@@ -435,5 +438,3 @@ function isDeadlock(error: unknown): boolean {
     cause?.code === 'SQLITE_BUSY'
   );
 }
-
-

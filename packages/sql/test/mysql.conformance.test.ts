@@ -22,7 +22,9 @@ describe('SqlStore on MariaDB passes the conformance suite', () => {
       // user_id holds UTF-8 bytes; bytes that are not UTF-8 cannot be read back.
       await db.knex.raw(`UPDATE \`${namespace}\` SET user_id = X'C328' WHERE id = ?`, [id]);
     },
-    skip: { 'corrupt: update and touch of a corrupt record are refused cleanly': OVERWRITES_CORRUPT },
+    skip: {
+      'corrupt: update and touch of a corrupt record are refused cleanly': OVERWRITES_CORRUPT,
+    },
   });
 });
 
@@ -40,7 +42,12 @@ describe('SqlStore on a private MariaDB that is killed and restarted passes the 
     await admin.destroy();
     db = knex({
       client: 'mysql2',
-      connection: { host: server.host, port: server.port, user: server.user, database: 'sess_faults' },
+      connection: {
+        host: server.host,
+        port: server.port,
+        user: server.user,
+        database: 'sess_faults',
+      },
       pool: { min: 0, max: 10 },
       log: quietLog,
     });

@@ -22,7 +22,9 @@ describe('SqlStore on PostgreSQL passes the conformance suite', () => {
       // data holds UTF-8 bytes; bytes that are not UTF-8 cannot be read back.
       await db.knex.raw(`UPDATE "${namespace}" SET data = '\\xc328'::bytea WHERE id = ?`, [id]);
     },
-    skip: { 'corrupt: update and touch of a corrupt record are refused cleanly': OVERWRITES_CORRUPT },
+    skip: {
+      'corrupt: update and touch of a corrupt record are refused cleanly': OVERWRITES_CORRUPT,
+    },
   });
 });
 

@@ -1,7 +1,7 @@
 import { runStoreConformance } from '@sess/core/conformance';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { sqliteFile, sqliteMemory, type TestDatabase } from './support/databases.js';
 import { tableFactory } from './support/conformance.js';
+import { sqliteFile, sqliteMemory, type TestDatabase } from './support/databases.js';
 
 for (const [label, open] of [
   ['an in-memory database', sqliteMemory],

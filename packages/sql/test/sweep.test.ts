@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableRef } from '../src/dialect.js';
 import { dropSchema, SqlStore, type SweepReport } from '../src/index.js';
+import { sweepLockSql } from '../src/sweep-lock.js';
 import type { TestDatabase } from './support/databases.js';
 import { DIALECTS } from './support/dialects.js';
 import { fillExpired, rowCount } from './support/fill.js';
-import { tableRef } from '../src/dialect.js';
-import { sweepLockSql } from '../src/sweep-lock.js';
 
 /** The rows of a knex.raw result, whatever the driver. */
 function rowsOf(result: unknown): Array<Record<string, unknown>> {
-  const r = result as { rows?: Array<Record<string, unknown>> } | Array<Array<Record<string, unknown>>>;
+  const r = result as
+    | { rows?: Array<Record<string, unknown>> }
+    | Array<Array<Record<string, unknown>>>;
   return Array.isArray(r) ? (r[0] ?? []) : (r.rows ?? []);
 }
 
@@ -28,7 +30,9 @@ describe.each(DIALECTS)('sweeping on %s', (dialect, open) => {
     await db?.close();
   });
 
-  async function freshStore(options: { knex?: Knex; table?: string; sweepBatchSize?: number } = {}) {
+  async function freshStore(
+    options: { knex?: Knex; table?: string; sweepBatchSize?: number } = {},
+  ) {
     const table = options.table ?? tableName();
     if (!tables.includes(table)) tables.push(table);
     const store = new SqlStore({ knex: db.knex, table, ...options });

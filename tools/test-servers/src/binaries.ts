@@ -3,7 +3,10 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** The first executable named one of `names` on PATH, then in `extraDirs`. */
-export function findBinary(names: readonly string[], extraDirs: readonly string[] = []): string | undefined {
+export function findBinary(
+  names: readonly string[],
+  extraDirs: readonly string[] = [],
+): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...extraDirs];
   for (const dir of dirs) {
     for (const name of names) {
@@ -22,7 +25,10 @@ export function findBinary(names: readonly string[], extraDirs: readonly string[
 /** Output of a command, or undefined when it cannot run. */
 export function tryOutput(command: string, args: readonly string[]): string | undefined {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return undefined;
   }

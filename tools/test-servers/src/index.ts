@@ -1,5 +1,5 @@
 export { type MariadbServer, startMariadb } from './mariadb.js';
-export { startMemcached, type MemcachedServer } from './memcached.js';
+export { type MemcachedServer, startMemcached } from './memcached.js';
 export { type PostgresServer, startPostgres } from './postgres.js';
 export {
   freePort,

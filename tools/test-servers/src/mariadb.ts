@@ -26,7 +26,9 @@ export async function startMariadb(extraArgs: readonly string[] = []): Promise<M
   const server = findBinary(['mariadbd', 'mysqld'], SBIN);
   const installDb = findBinary(['mariadb-install-db', 'mysql_install_db'], SBIN);
   if (!server || !installDb) {
-    throw new Error('MariaDB binaries (mariadbd, mariadb-install-db) were not found on PATH or in sbin.');
+    throw new Error(
+      'MariaDB binaries (mariadbd, mariadb-install-db) were not found on PATH or in sbin.',
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), 'sess-mariadb-'));
   const data = join(dir, 'data');

@@ -20,7 +20,9 @@ function postgresBinDir(): string {
   if (onPath && initdb) return onPath.slice(0, -'/pg_ctl'.length);
   const bindir = tryOutput('pg_config', ['--bindir']);
   if (bindir && findBinary(['pg_ctl'], [bindir])) return bindir;
-  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) are neither on PATH nor in `pg_config --bindir`.');
+  throw new Error(
+    'PostgreSQL server binaries (initdb, pg_ctl) are neither on PATH nor in `pg_config --bindir`.',
+  );
 }
 
 const stopAtExit = new Set<() => void>();
@@ -36,7 +38,9 @@ process.once('exit', () => {
  * `start()` brings it back on the same port. Runs as the `postgres` account
  * when this process is root.
  */
-export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  settings: Record<string, string> = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const pgCtl = join(bin, 'pg_ctl');
   const account = unprivilegedUser('postgres');
@@ -69,7 +73,11 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     if (!running) return;
     running = false;
     try {
-      execFileSync(pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w'], { ...as, cwd: dir, stdio: 'ignore' });
+      execFileSync(pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w'], {
+        ...as,
+        cwd: dir,
+        stdio: 'ignore',
+      });
     } catch {
       // already down
     }
@@ -78,10 +86,14 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
 
   const start = async () => {
     if (running) return;
-    await run(pgCtl, ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions], {
-      ...as,
-      cwd: dir,
-    });
+    await run(
+      pgCtl,
+      ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions],
+      {
+        ...as,
+        cwd: dir,
+      },
+    );
     running = true;
     await waitForPort(port);
   };

@@ -13,7 +13,8 @@ export function tableFactory(
     await store.ensureSchema();
     return {
       store,
-      dispose: () => dropSchema(db, { table: namespace, ...(extra.schema ? { schema: extra.schema } : {}) }),
+      dispose: () =>
+        dropSchema(db, { table: namespace, ...(extra.schema ? { schema: extra.schema } : {}) }),
     };
   };
 }

@@ -6,7 +6,8 @@ import knex, { type Knex } from 'knex';
 import { sqliteConfig } from '../../src/index.js';
 
 /** The machine's shared servers: tests isolate themselves in a schema or database of their own. */
-export const SHARED_POSTGRES = process.env.SESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SHARED_POSTGRES =
+  process.env.SESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const SHARED_MYSQL = {
   host: process.env.SESS_TEST_MYSQL_HOST ?? '127.0.0.1',
   port: Number(process.env.SESS_TEST_MYSQL_PORT ?? 3306),
@@ -83,7 +84,11 @@ export async function sharedMysql(server = SHARED_MYSQL): Promise<TestDatabase> 
   const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
   await admin.raw(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
   await admin.destroy();
-  const config = { client: 'mysql2', connection: { ...server, database }, pool: { min: 0, max: 10 } };
+  const config = {
+    client: 'mysql2',
+    connection: { ...server, database },
+    pool: { min: 0, max: 10 },
+  };
   const db = knex(config);
   return {
     knex: db,
