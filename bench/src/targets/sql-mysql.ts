@@ -1,0 +1,1 @@
+export { mysqlBackend as backend } from './sql.js';

@@ -1,0 +1,1 @@
+export { postgresBackend as backend } from './sql.js';

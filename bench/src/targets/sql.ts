@@ -1,0 +1,311 @@
+/**
+ * @sess/sql against the raw drivers doing the same work on the same table
+ * layout, and against the peer stores that install on Node 20. One backend
+ * per dialect: `sql-sqlite` (this file's `backend`), `sql-postgres` and
+ * `sql-mysql` (their own files re-export them).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureSchema, SqlStore, sqliteConfig } from '@sess/sql';
+import { startMariadb, startPostgres } from '@sess/test-servers';
+import Database from 'better-sqlite3';
+import { ConnectSessionKnexStore } from 'connect-session-knex';
+import session from 'express-session';
+import knexFactory, { type Knex } from 'knex';
+import mysql from 'mysql2';
+import pg from 'pg';
+import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
+import { versionedUpdate } from './versions.js';
+
+const require = createRequire(import.meta.url);
+const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
+const HOUR = 3_600_000;
+
+/** The sess store, driven as SessionManager drives it. */
+function sessTarget(store: SqlStore): BenchTarget {
+  return {
+    name: 'sess',
+    role: 'sess',
+    ...versionedUpdate(store),
+    get: (id) => store.get(id),
+    touch: (id, expiresAt) => store.touch(id, expiresAt),
+    destroy: (id) => store.destroy(id),
+    close: () => store.close(),
+  };
+}
+
+/** An express-session store, promisified; sessions carry their expiry in the cookie. */
+function peerTarget(name: string, store: session.Store, close: () => Promise<void>): BenchTarget {
+  const sessionOf = (data: string, expiresAt: number) =>
+    ({
+      cookie: { expires: new Date(expiresAt), maxAge: expiresAt - Date.now(), originalMaxAge: HOUR },
+      payload: data,
+    }) as unknown as session.SessionData;
+  const call = <T>(run: (done: (error?: unknown, value?: T) => void) => void) =>
+    new Promise<T | undefined>((resolve, reject) =>
+      run((error, value) => (error ? reject(error) : resolve(value))),
+    );
+  return {
+    name,
+    role: 'peer',
+    create: (id, data, expiresAt) => call((done) => store.set(id, sessionOf(data, expiresAt), done)),
+    get: (id) => call((done) => store.get(id, done)),
+    update: (id, data, expiresAt) => call((done) => store.set(id, sessionOf(data, expiresAt), done)),
+    touch: (id, expiresAt) =>
+      call((done) => store.touch?.(id, sessionOf('', expiresAt), () => done())),
+    destroy: (id) => call((done) => store.destroy(id, done)),
+    close,
+  };
+}
+
+/** A sweep case on the sess table: `fill` writes expired rows with one generated INSERT. */
+function sweepCases(
+  store: SqlStore,
+  knex: Knex,
+  table: string,
+  fillSql: (count: number, expiredAt: number) => [string, Knex.RawBinding[]],
+  synchronous = false,
+): SweepCase[] {
+  let readers = 0;
+  const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
+  const seed = async () => {
+    for (const id of live) await store.create(id, { data: 'live', expiresAt: Date.now() + 24 * HOUR });
+  };
+  let seeded: Promise<void> | undefined;
+  const fill = async (count: number) => {
+    seeded ??= seed();
+    await seeded;
+    const [sql, bindings] = fillSql(count, Date.now() - 60_000);
+    await knex.raw(sql, bindings);
+  };
+  const read = async () => {
+    // better-sqlite3 answers synchronously; a request reaches the store
+    // through I/O, so each read waits its turn in the event loop first.
+    if (synchronous) await new Promise((resolve) => setImmediate(resolve));
+    return store.get(live[readers++ % live.length] as string);
+  };
+  return [
+    { name: `clearExpired (batches of 1000)`, fill, sweep: () => store.clearExpired(), read, close: async () => {} },
+    {
+      // The cron job of many session stores: one DELETE holding its locks to the end.
+      name: 'one DELETE statement',
+      fill,
+      async sweep() {
+        const result = await knex(table).where('expires_at', '<=', Date.now()).del();
+        return Number(result);
+      },
+      read,
+      close: async () => {},
+    },
+  ];
+}
+
+export const backend: BenchBackend = {
+  name: 'sql-sqlite',
+  async setup() {
+    const dir = await mkdtemp(join(tmpdir(), 'sess-bench-sqlite-'));
+    const file = join(dir, 'sessions.db');
+    const knex = knexFactory({ ...sqliteConfig(file), log: quiet });
+    const store = new SqlStore({ knex, table: 'sess_bench' });
+    await store.ensureSchema();
+    await ensureSchema(knex, { table: 'raw_bench' });
+
+    // raw: better-sqlite3 with statements prepared once, on its own connection to the same file.
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 2000');
+    const insert = db.prepare(
+      'INSERT INTO raw_bench (id, data, expires_at, version, user_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+    );
+    const select = db.prepare('SELECT data, expires_at FROM raw_bench WHERE id = ? AND expires_at > ?');
+    const updateData = db.prepare('UPDATE raw_bench SET data = ?, expires_at = ? WHERE id = ?');
+    const updateExpiry = db.prepare('UPDATE raw_bench SET expires_at = ? WHERE id = ?');
+    const remove = db.prepare('DELETE FROM raw_bench WHERE id = ?');
+    const raw: BenchTarget = {
+      name: 'raw',
+      role: 'raw',
+      create: async (id, data, expiresAt) => insert.run(id, data, expiresAt, '1', Date.now()),
+      get: async (id) => select.get(id, Date.now()),
+      update: async (id, data, expiresAt) => updateData.run(data, expiresAt, id),
+      touch: async (id, expiresAt) => updateExpiry.run(expiresAt, id),
+      destroy: async (id) => remove.run(id),
+      close: async () => {},
+    };
+
+    // Peers, each on its own connection to the same file.
+    const knexPeerDb = knexFactory({ ...sqliteConfig(file), log: quiet });
+    const knexPeer = new ConnectSessionKnexStore({ knex: knexPeerDb, tableName: 'peer_knex', cleanupInterval: 0 });
+    await knexPeer.ready;
+    const peerDb = new Database(file);
+    peerDb.pragma('busy_timeout = 2000');
+    const SqliteStore = require('better-sqlite3-session-store')(session) as new (
+      options: unknown,
+    ) => object;
+    // Its constructor starts a sweep timer that would keep the process alive.
+    const NoTimer = class extends SqliteStore {
+      startInterval() {}
+    };
+    const sqlitePeer = new NoTimer({ client: peerDb }) as unknown as session.Store;
+
+    const sqliteFill = (count: number, expiredAt: number): [string, Knex.RawBinding[]] => [
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+       INSERT OR REPLACE INTO sess_bench (id, data, expires_at, version, user_id, created_at)
+       SELECT 'expired_' || i, 'expired', ?, 'v', NULL, ? FROM n`,
+      [count, expiredAt, expiredAt],
+    ];
+    const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
+    return {
+      targets: [
+        sessTarget(store),
+        raw,
+        peerTarget('connect-session-knex', knexPeer, async () => {}),
+        peerTarget('better-sqlite3-session-store', sqlitePeer, async () => {}),
+      ],
+      info: { sqlite: version.v, journal: 'WAL, synchronous=NORMAL', file: 'one database file' },
+      sweeps: sweepCases(store, knex, 'sess_bench', sqliteFill, true),
+      async teardown() {
+        db.close();
+        peerDb.close();
+        await knexPeerDb.destroy();
+        await knex.destroy();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+export const postgresBackend: BenchBackend = {
+  name: 'sql-postgres',
+  async setup() {
+    const server = await startPostgres();
+    const pool = { min: 2, max: 10 };
+    const knex = knexFactory({ client: 'pg', connection: server.url, pool, log: quiet });
+    const store = new SqlStore({ knex, table: 'sess_bench' });
+    await store.ensureSchema();
+    await ensureSchema(knex, { table: 'raw_bench' });
+
+    // raw: a pg pool of the same size with named prepared statements, same table layout.
+    const rawPool = new pg.Pool({ connectionString: server.url, max: pool.max });
+    const q = (name: string, text: string, values: unknown[]) => rawPool.query({ name, text, values });
+    const raw: BenchTarget = {
+      name: 'raw',
+      role: 'raw',
+      create: (id, data, expiresAt) =>
+        q(
+          'raw_create',
+          'INSERT INTO raw_bench (id, data, expires_at, version, user_id, created_at) VALUES ($1, $2, $3, $4, NULL, $5)',
+          [id, Buffer.from(data), expiresAt, '1', Date.now()],
+        ),
+      get: (id) =>
+        q('raw_get', 'SELECT data, expires_at FROM raw_bench WHERE id = $1 AND expires_at > $2', [
+          id,
+          Date.now(),
+        ]),
+      update: (id, data, expiresAt) =>
+        q('raw_update', 'UPDATE raw_bench SET data = $1, expires_at = $2 WHERE id = $3', [
+          Buffer.from(data),
+          expiresAt,
+          id,
+        ]),
+      touch: (id, expiresAt) =>
+        q('raw_touch', 'UPDATE raw_bench SET expires_at = $1 WHERE id = $2', [expiresAt, id]),
+      destroy: (id) => q('raw_destroy', 'DELETE FROM raw_bench WHERE id = $1', [id]),
+      close: async () => {},
+    };
+
+    const peerKnex = knexFactory({ client: 'pg', connection: server.url, pool, log: quiet });
+    const knexPeer = new ConnectSessionKnexStore({ knex: peerKnex, tableName: 'peer_knex', cleanupInterval: 0 });
+    await knexPeer.ready;
+    const peerPool = new pg.Pool({ connectionString: server.url, max: pool.max });
+    const PgSession = require('connect-pg-simple')(session) as new (options: unknown) => session.Store & {
+      close(): void;
+    };
+    const pgPeer = new PgSession({ pool: peerPool, createTableIfMissing: true, pruneSessionInterval: false });
+
+    const pgFill = (count: number, expiredAt: number): [string, Knex.RawBinding[]] => [
+      `INSERT INTO sess_bench (id, data, expires_at, version, user_id, created_at)
+       SELECT 'expired_' || i, convert_to('expired', 'UTF8'), ?, 'v', NULL, ? FROM generate_series(0, ? - 1) AS i
+       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+      [expiredAt, expiredAt, count],
+    ];
+    const { rows } = await rawPool.query('SHOW server_version');
+    return {
+      targets: [
+        sessTarget(store),
+        raw,
+        peerTarget('connect-session-knex', knexPeer, async () => {}),
+        peerTarget('connect-pg-simple', pgPeer, async () => {}),
+      ],
+      info: { postgresql: String(rows[0]?.server_version), pool: `${pool.max} connections per store`, fsync: 'off' },
+      sweeps: sweepCases(store, knex, 'sess_bench', pgFill),
+      async teardown() {
+        pgPeer.close();
+        await peerPool.end().catch(() => undefined);
+        await rawPool.end();
+        await peerKnex.destroy();
+        await knex.destroy();
+        await server.dispose();
+      },
+    };
+  },
+};
+
+export const mysqlBackend: BenchBackend = {
+  name: 'sql-mysql',
+  async setup() {
+    const server = await startMariadb();
+    const admin = mysql.createConnection({ host: server.host, port: server.port, user: server.user });
+    await admin.promise().query('CREATE DATABASE bench CHARACTER SET utf8mb4');
+    const [versionRows] = await admin.promise().query('SELECT VERSION() AS v');
+    await admin.promise().end();
+    const connection = { host: server.host, port: server.port, user: server.user, database: 'bench' };
+    const pool = { min: 2, max: 10 };
+    const knex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
+    const store = new SqlStore({ knex, table: 'sess_bench' });
+    await store.ensureSchema();
+    await ensureSchema(knex, { table: 'raw_bench' });
+
+    // raw: a mysql2 pool of the same size running `execute` (prepared, cached per connection).
+    const rawPool = mysql.createPool({ ...connection, connectionLimit: pool.max }).promise();
+    const raw: BenchTarget = {
+      name: 'raw',
+      role: 'raw',
+      create: (id, data, expiresAt) =>
+        rawPool.execute(
+          'INSERT INTO raw_bench (id, data, expires_at, version, user_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+          [id, data, expiresAt, '1', Date.now()],
+        ),
+      get: (id) =>
+        rawPool.execute('SELECT data, expires_at FROM raw_bench WHERE id = ? AND expires_at > ?', [
+          id,
+          Date.now(),
+        ]),
+      update: (id, data, expiresAt) =>
+        rawPool.execute('UPDATE raw_bench SET data = ?, expires_at = ? WHERE id = ?', [data, expiresAt, id]),
+      touch: (id, expiresAt) =>
+        rawPool.execute('UPDATE raw_bench SET expires_at = ? WHERE id = ?', [expiresAt, id]),
+      destroy: (id) => rawPool.execute('DELETE FROM raw_bench WHERE id = ?', [id]),
+      close: async () => {},
+    };
+    const peerKnex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
+    const knexPeer = new ConnectSessionKnexStore({ knex: peerKnex, tableName: 'peer_knex', cleanupInterval: 0 });
+    await knexPeer.ready;
+    return {
+      targets: [sessTarget(store), raw, peerTarget('connect-session-knex', knexPeer, async () => {})],
+      info: {
+        mariadb: String((versionRows as Array<{ v: string }>)[0]?.v),
+        pool: `${pool.max} connections per store`,
+        'innodb_flush_log_at_trx_commit': '2',
+      },
+      async teardown() {
+        await rawPool.end();
+        await peerKnex.destroy();
+        await knex.destroy();
+        await server.dispose();
+      },
+    };
+  },
+};
