@@ -40,7 +40,11 @@ function sessTarget(store: SqlStore): BenchTarget {
 function peerTarget(name: string, store: session.Store, close: () => Promise<void>): BenchTarget {
   const sessionOf = (data: string, expiresAt: number) =>
     ({
-      cookie: { expires: new Date(expiresAt), maxAge: expiresAt - Date.now(), originalMaxAge: HOUR },
+      cookie: {
+        expires: new Date(expiresAt),
+        maxAge: expiresAt - Date.now(),
+        originalMaxAge: HOUR,
+      },
       payload: data,
     }) as unknown as session.SessionData;
   const call = <T>(run: (done: (error?: unknown, value?: T) => void) => void) =>
@@ -50,9 +54,11 @@ function peerTarget(name: string, store: session.Store, close: () => Promise<voi
   return {
     name,
     role: 'peer',
-    create: (id, data, expiresAt) => call((done) => store.set(id, sessionOf(data, expiresAt), done)),
+    create: (id, data, expiresAt) =>
+      call((done) => store.set(id, sessionOf(data, expiresAt), done)),
     get: (id) => call((done) => store.get(id, done)),
-    update: (id, data, expiresAt) => call((done) => store.set(id, sessionOf(data, expiresAt), done)),
+    update: (id, data, expiresAt) =>
+      call((done) => store.set(id, sessionOf(data, expiresAt), done)),
     touch: (id, expiresAt) =>
       call((done) => store.touch?.(id, sessionOf('', expiresAt), () => done())),
     destroy: (id) => call((done) => store.destroy(id, done)),
@@ -71,7 +77,8 @@ function sweepCases(
   let readers = 0;
   const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
   const seed = async () => {
-    for (const id of live) await store.create(id, { data: 'live', expiresAt: Date.now() + 24 * HOUR });
+    for (const id of live)
+      await store.create(id, { data: 'live', expiresAt: Date.now() + 24 * HOUR });
   };
   let seeded: Promise<void> | undefined;
   const fill = async (count: number) => {
@@ -87,7 +94,13 @@ function sweepCases(
     return store.get(live[readers++ % live.length] as string);
   };
   return [
-    { name: `clearExpired (batches of 1000)`, fill, sweep: () => store.clearExpired(), read, close: async () => {} },
+    {
+      name: `clearExpired (batches of 1000)`,
+      fill,
+      sweep: () => store.clearExpired(),
+      read,
+      close: async () => {},
+    },
     {
       // The cron job of many session stores: one DELETE holding its locks to the end.
       name: 'one DELETE statement',
@@ -120,7 +133,9 @@ export const backend: BenchBackend = {
     const insert = db.prepare(
       'INSERT INTO raw_bench (id, data, expires_at, version, user_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
     );
-    const select = db.prepare('SELECT data, expires_at FROM raw_bench WHERE id = ? AND expires_at > ?');
+    const select = db.prepare(
+      'SELECT data, expires_at FROM raw_bench WHERE id = ? AND expires_at > ?',
+    );
     const updateData = db.prepare('UPDATE raw_bench SET data = ?, expires_at = ? WHERE id = ?');
     const updateExpiry = db.prepare('UPDATE raw_bench SET expires_at = ? WHERE id = ?');
     const remove = db.prepare('DELETE FROM raw_bench WHERE id = ?');
@@ -137,7 +152,11 @@ export const backend: BenchBackend = {
 
     // Peers, each on its own connection to the same file.
     const knexPeerDb = knexFactory({ ...sqliteConfig(file), log: quiet });
-    const knexPeer = new ConnectSessionKnexStore({ knex: knexPeerDb, tableName: 'peer_knex', cleanupInterval: 0 });
+    const knexPeer = new ConnectSessionKnexStore({
+      knex: knexPeerDb,
+      tableName: 'peer_knex',
+      cleanupInterval: 0,
+    });
     await knexPeer.ready;
     const peerDb = new Database(file);
     peerDb.pragma('busy_timeout = 2000');
@@ -189,7 +208,8 @@ export const postgresBackend: BenchBackend = {
 
     // raw: a pg pool of the same size with named prepared statements, same table layout.
     const rawPool = new pg.Pool({ connectionString: server.url, max: pool.max });
-    const q = (name: string, text: string, values: unknown[]) => rawPool.query({ name, text, values });
+    const q = (name: string, text: string, values: unknown[]) =>
+      rawPool.query({ name, text, values });
     const raw: BenchTarget = {
       name: 'raw',
       role: 'raw',
@@ -217,13 +237,23 @@ export const postgresBackend: BenchBackend = {
     };
 
     const peerKnex = knexFactory({ client: 'pg', connection: server.url, pool, log: quiet });
-    const knexPeer = new ConnectSessionKnexStore({ knex: peerKnex, tableName: 'peer_knex', cleanupInterval: 0 });
+    const knexPeer = new ConnectSessionKnexStore({
+      knex: peerKnex,
+      tableName: 'peer_knex',
+      cleanupInterval: 0,
+    });
     await knexPeer.ready;
     const peerPool = new pg.Pool({ connectionString: server.url, max: pool.max });
-    const PgSession = require('connect-pg-simple')(session) as new (options: unknown) => session.Store & {
+    const PgSession = require('connect-pg-simple')(session) as new (
+      options: unknown,
+    ) => session.Store & {
       close(): void;
     };
-    const pgPeer = new PgSession({ pool: peerPool, createTableIfMissing: true, pruneSessionInterval: false });
+    const pgPeer = new PgSession({
+      pool: peerPool,
+      createTableIfMissing: true,
+      pruneSessionInterval: false,
+    });
 
     const pgFill = (count: number, expiredAt: number): [string, Knex.RawBinding[]] => [
       `INSERT INTO sess_bench (id, data, expires_at, version, user_id, created_at)
@@ -239,7 +269,11 @@ export const postgresBackend: BenchBackend = {
         peerTarget('connect-session-knex', knexPeer, async () => {}),
         peerTarget('connect-pg-simple', pgPeer, async () => {}),
       ],
-      info: { postgresql: String(rows[0]?.server_version), pool: `${pool.max} connections per store`, fsync: 'off' },
+      info: {
+        postgresql: String(rows[0]?.server_version),
+        pool: `${pool.max} connections per store`,
+        fsync: 'off',
+      },
       sweeps: sweepCases(store, knex, 'sess_bench', pgFill),
       async teardown() {
         pgPeer.close();
@@ -257,11 +291,20 @@ export const mysqlBackend: BenchBackend = {
   name: 'sql-mysql',
   async setup() {
     const server = await startMariadb();
-    const admin = mysql.createConnection({ host: server.host, port: server.port, user: server.user });
+    const admin = mysql.createConnection({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+    });
     await admin.promise().query('CREATE DATABASE bench CHARACTER SET utf8mb4');
     const [versionRows] = await admin.promise().query('SELECT VERSION() AS v');
     await admin.promise().end();
-    const connection = { host: server.host, port: server.port, user: server.user, database: 'bench' };
+    const connection = {
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      database: 'bench',
+    };
     const pool = { min: 2, max: 10 };
     const knex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
@@ -284,21 +327,33 @@ export const mysqlBackend: BenchBackend = {
           Date.now(),
         ]),
       update: (id, data, expiresAt) =>
-        rawPool.execute('UPDATE raw_bench SET data = ?, expires_at = ? WHERE id = ?', [data, expiresAt, id]),
+        rawPool.execute('UPDATE raw_bench SET data = ?, expires_at = ? WHERE id = ?', [
+          data,
+          expiresAt,
+          id,
+        ]),
       touch: (id, expiresAt) =>
         rawPool.execute('UPDATE raw_bench SET expires_at = ? WHERE id = ?', [expiresAt, id]),
       destroy: (id) => rawPool.execute('DELETE FROM raw_bench WHERE id = ?', [id]),
       close: async () => {},
     };
     const peerKnex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
-    const knexPeer = new ConnectSessionKnexStore({ knex: peerKnex, tableName: 'peer_knex', cleanupInterval: 0 });
+    const knexPeer = new ConnectSessionKnexStore({
+      knex: peerKnex,
+      tableName: 'peer_knex',
+      cleanupInterval: 0,
+    });
     await knexPeer.ready;
     return {
-      targets: [sessTarget(store), raw, peerTarget('connect-session-knex', knexPeer, async () => {})],
+      targets: [
+        sessTarget(store),
+        raw,
+        peerTarget('connect-session-knex', knexPeer, async () => {}),
+      ],
       info: {
         mariadb: String((versionRows as Array<{ v: string }>)[0]?.v),
         pool: `${pool.max} connections per store`,
-        'innodb_flush_log_at_trx_commit': '2',
+        innodb_flush_log_at_trx_commit: '2',
       },
       async teardown() {
         await rawPool.end();
