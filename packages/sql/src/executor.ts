@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';
 import type { Client as PgClient } from 'pg';
 import type { Dialect } from './dialect.js';
+import { type KnexClient, Lender } from './lender.js';
 import type { Statement } from './statements.js';
 
 /** What a data-changing statement did. */
@@ -42,17 +43,14 @@ export interface Executor {
    * bounded instead.
    */
   withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T>;
+  /** Hands connections it keeps between statements back to knex's pool. */
+  close(): void;
 }
 
 /** One held connection. Every call is bounded by the store's timeout. */
 export interface Session {
   all(sql: Statement | string, params: unknown[], what: string): Promise<unknown[][]>;
   run(sql: Statement | string, params: unknown[], what: string): Promise<RunResult>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): Promise<unknown>;
 }
 
 function clientOf(knex: Knex): KnexClient {
@@ -165,6 +163,8 @@ class SqliteExecutor implements Executor {
     }
   }
 
+  close(): void {}
+
   withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
     // SQLite serialises writers itself and has no advisory locks; each call
     // of the session is one statement (one implicit transaction), so other
@@ -232,11 +232,17 @@ class SqliteExecutor implements Executor {
 class PgExecutor implements Executor {
   readonly dialect = 'postgres' as const;
   readonly #client: KnexClient;
+  readonly #lender: Lender;
   readonly #timeoutMs: number;
 
   constructor(client: KnexClient, timeoutMs: number) {
     this.#client = client;
+    this.#lender = new Lender(client);
     this.#timeoutMs = timeoutMs;
+  }
+
+  close(): void {
+    this.#lender.flush();
   }
 
   first(statement: Statement, params: unknown[], what: string) {
@@ -277,7 +283,7 @@ class PgExecutor implements Executor {
 
   #bounded<T>(work: (connection: PgClient) => Promise<T>, what: string): Promise<T> {
     return withTimeout(
-      borrow(this.#client, (c) => work(c as PgClient)),
+      this.#lender.run((c) => work(c as PgClient)),
       this.#timeoutMs,
       what,
     );
@@ -294,11 +300,17 @@ function query(connection: PgClient, sql: Statement | string, values: unknown[])
 class MysqlExecutor implements Executor {
   readonly dialect = 'mysql' as const;
   readonly #client: KnexClient;
+  readonly #lender: Lender;
   readonly #timeoutMs: number;
 
   constructor(client: KnexClient, timeoutMs: number) {
     this.#client = client;
+    this.#lender = new Lender(client);
     this.#timeoutMs = timeoutMs;
+  }
+
+  close(): void {
+    this.#lender.flush();
   }
 
   first(statement: Statement, params: unknown[], what: string) {
@@ -337,7 +349,7 @@ class MysqlExecutor implements Executor {
 
   #bounded<T>(work: (connection: MysqlConnection) => Promise<T>, what: string): Promise<T> {
     return withTimeout(
-      borrow(this.#client, (c) => work(c as MysqlConnection)),
+      this.#lender.run((c) => work(c as MysqlConnection)),
       this.#timeoutMs,
       what,
     );

@@ -374,6 +374,7 @@ export class SqlStore implements SessionStore {
     this.#sweeper = undefined;
     await sweeper?.stop();
     await this.#sweeping?.catch(() => undefined);
+    this.#exec.close();
   }
 
   #assertOpen(): void {

@@ -106,8 +106,10 @@ function sweepSql(dialect: Dialect, t: string): string {
     case 'postgres':
       // SKIP LOCKED: concurrent sweepers take different rows instead of
       // queueing on each other, and a row a writer holds is left for later.
-      // The outer condition is checked again on the locked row.
-      return `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ? LIMIT ? FOR UPDATE SKIP LOCKED) AND expires_at <= ?`;
+      // Rows are addressed by ctid (a direct tuple fetch: `id IN (…)` plans a
+      // scan of the whole table per batch), and the outer condition is checked
+      // again on the locked row.
+      return `DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${t} WHERE expires_at <= ? LIMIT ? FOR UPDATE SKIP LOCKED)) AND expires_at <= ?`;
     case 'mysql':
       return `DELETE FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?`;
   }

@@ -1,0 +1,133 @@
+/** The part of knex's client the store uses: its pool, through the client's own methods. */
+export interface KnexClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+  readonly pool?: { readonly max?: number; numPendingAcquires?(): number } | null;
+}
+
+type Waiter = { resolve(connection: unknown): void; reject(error: unknown): void };
+
+/**
+ * Lends knex's pooled connections to single statements, without a round
+ * trip through the pool for every one of them.
+ *
+ * A connection freed by one statement is kept for the store's next statement
+ * until the event loop turns (`setImmediate`), then handed back to knex. Under
+ * steady load a busy store keeps its connections instead of checking each
+ * one in and out per query; once the load stops they are back in the pool
+ * within a turn. A connection anyone else is waiting for (the application's
+ * own queries) goes straight back to the pool. The store never holds more
+ * connections than the pool's `max`; beyond that its statements queue here.
+ */
+export class Lender {
+  readonly #client: KnexClient;
+  readonly #idle: unknown[] = [];
+  readonly #waiters: Waiter[] = [];
+  /** Connections this store holds, in use or idle. */
+  #held = 0;
+  /** Acquires this store has asked knex's pool for and not yet received. */
+  #acquiring = 0;
+  #flushScheduled = false;
+
+  constructor(client: KnexClient) {
+    this.#client = client;
+  }
+
+  /** Runs `work` on a lent connection and takes it back whatever happens. */
+  async run<T>(work: (connection: unknown) => Promise<T>): Promise<T> {
+    const connection = await this.#take();
+    try {
+      return await work(connection);
+    } finally {
+      this.#give(connection);
+    }
+  }
+
+  /** Hands every idle connection back to knex now. */
+  flush(): void {
+    while (this.#idle.length > 0) this.#release(this.#idle.pop());
+  }
+
+  #take(): Promise<unknown> {
+    while (this.#idle.length > 0) {
+      const connection = this.#idle.pop();
+      if (!isDisposed(connection)) return Promise.resolve(connection);
+      this.#release(connection);
+    }
+    if (this.#held < this.#cap()) return this.#acquire();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #acquire(): Promise<unknown> {
+    this.#held++;
+    this.#acquiring++;
+    return this.#client.acquireConnection().then(
+      (connection) => {
+        this.#acquiring--;
+        return connection;
+      },
+      (error: unknown) => {
+        this.#acquiring--;
+        this.#held--;
+        // A slot is free again: a queued statement tries for it (and fails fast
+        // too while the database is down) rather than waiting for a release.
+        this.#wakeOne();
+        throw error;
+      },
+    );
+  }
+
+  #give(connection: unknown): void {
+    const waiter = this.#waiters.shift();
+    if (isDisposed(connection) || this.#othersWaiting()) {
+      this.#release(connection);
+      if (waiter) this.#serve(waiter);
+      return;
+    }
+    if (waiter) {
+      waiter.resolve(connection);
+      return;
+    }
+    this.#idle.push(connection);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  #wakeOne(): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) this.#serve(waiter);
+  }
+
+  #serve(waiter: Waiter): void {
+    this.#take().then(waiter.resolve, waiter.reject);
+  }
+
+  #release(connection: unknown): void {
+    this.#held--;
+    try {
+      void this.#client.releaseConnection(connection).catch(() => undefined);
+    } catch {
+      // knex was destroyed: its pool is gone and so is the connection.
+    }
+  }
+
+  #cap(): number {
+    return this.#client.pool?.max ?? 1;
+  }
+
+  /** True when someone other than this store waits for one of knex's connections. */
+  #othersWaiting(): boolean {
+    const pending = this.#client.pool?.numPendingAcquires?.() ?? 0;
+    return pending > this.#acquiring;
+  }
+}
+
+/** knex marks a connection that failed or ended; the pool discards it when it comes back. */
+function isDisposed(connection: unknown): boolean {
+  return Boolean((connection as { __knex__disposed?: unknown } | null)?.__knex__disposed);
+}
