@@ -70,7 +70,7 @@ type Path = string;
 
 class Encoder {
   readonly #maxDepth: number;
-  readonly #ancestors = new Set<object>();
+  readonly #ancestors: object[] = [];
 
   constructor(maxDepth: number) {
     this.#maxDepth = maxDepth;
@@ -105,10 +105,10 @@ class Encoder {
         `Session data under ${path} is nested deeper than ${this.#maxDepth} levels.`,
       );
     }
-    if (this.#ancestors.has(value)) {
+    if (this.#ancestors.includes(value)) {
       throw new SessionDataError(`Session data under ${path} contains a cycle.`);
     }
-    this.#ancestors.add(value);
+    this.#ancestors.push(value);
     try {
       const proto = Object.getPrototypeOf(value);
       if (proto === Array.prototype) return this.#array(value as unknown[], depth, path);
@@ -134,7 +134,7 @@ class Encoder {
         `Session data under ${path} holds a ${name || 'class'} instance, which the codec cannot restore. Store plain data instead.`,
       );
     } finally {
-      this.#ancestors.delete(value);
+      this.#ancestors.pop();
     }
   }
 
