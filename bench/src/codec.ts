@@ -2,9 +2,7 @@
  * The session codec against plain JSON.stringify / JSON.parse, on a typical
  * session: encode and decode throughput in operations per second.
  *
- * Standalone: build core, bundle this file, run it, e.g.
- *   esbuild bench/src/codec.ts --bundle --platform=node --format=esm \
- *     --packages=external --outfile=bench/results/tmp/codec.mjs && node bench/results/tmp/codec.mjs
+ * Standalone, after building core: `pnpm --filter @sess/bench codec`.
  * The bench harness can import `measureCodec` instead.
  */
 import { pathToFileURL } from 'node:url';
