@@ -21,7 +21,14 @@ const HOUR = 3_600_000;
 const DEFAULT_IDLE_MS = 24 * HOUR;
 const DEFAULT_ABSOLUTE_MS = 7 * 24 * HOUR;
 
-/** Idle and absolute timeouts, and when a renewal is worth a write. */
+/**
+ * Idle and absolute timeouts, and when a renewal is worth a write.
+ * `SessionManager` builds one from its options (`manager.policy`).
+ *
+ * @example
+ * const policy = new ExpiryPolicy({ idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3_600_000 });
+ * policy.expiryAt(Date.now(), policy.deadline(createdAt)); // the next stored (and cookie) expiry
+ */
 export class ExpiryPolicy {
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;

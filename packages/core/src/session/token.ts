@@ -34,6 +34,10 @@ export function isWellFormedToken(token: unknown): token is string {
 /**
  * The store id of a token: SHA-256, base64url (43 characters, a valid
  * session id). One-way, so the id can be listed, logged or shown to its owner.
+ *
+ * @example
+ * // An admin tool ending the session behind a cookie value:
+ * await store.destroy(sessionIdOf(cookieValue));
  */
 export function sessionIdOf(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
