@@ -32,7 +32,8 @@ function checkKey(key: string): void {
 }
 
 function parseServer(server: unknown): { host: string; port: number; label: string } {
-  const match = typeof server === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(server) : null;
+  const match =
+    typeof server === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(server) : null;
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (!host || !Number.isInteger(port) || port < 1 || port > 65_535) {
@@ -193,7 +194,8 @@ export class MemcachedClient implements MemcachedDriver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const server of this.#servers) for (const connection of server.connections) connection.close();
+    for (const server of this.#servers)
+      for (const connection of server.connections) connection.close();
   }
 
   async #store(key: string, value: Buffer, flags: string): Promise<MetaReply> {

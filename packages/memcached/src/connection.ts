@@ -1,11 +1,11 @@
 import { Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls';
 import {
   type MetaReply,
-  ReplyParser,
   type ReplyKind,
-  STATS_SETTINGS,
+  ReplyParser,
   ServerReplyError,
+  STATS_SETTINGS,
 } from './protocol.js';
 
 /** How one connection behaves; filled in by the client. */
@@ -138,9 +138,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     const connectTimer = setTimeout(() => {
-      socket.destroy(
-        new ConnectionError(`${this.#label()} did not accept a connection in time.`),
-      );
+      socket.destroy(new ConnectionError(`${this.#label()} did not accept a connection in time.`));
     }, this.#settings.connectTimeoutMs);
     connectTimer.unref();
     socket.once(this.#settings.tls ? 'secureConnect' : 'connect', () => {

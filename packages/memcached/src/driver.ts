@@ -29,7 +29,11 @@ export interface MemcachedDriver {
   /** Stores only if there is no item; false when there is one. */
   add(key: string, value: Buffer, options: StoreOptions): Promise<boolean>;
   /** Stores only if the item's CAS token is still `cas`. */
-  cas(key: string, value: Buffer, options: StoreOptions & { readonly cas: string }): Promise<CasOutcome>;
+  cas(
+    key: string,
+    value: Buffer,
+    options: StoreOptions & { readonly cas: string },
+  ): Promise<CasOutcome>;
   /** Deletes the item; false when there was none. */
   delete(key: string): Promise<boolean>;
   close(): Promise<void>;

@@ -11,7 +11,9 @@ export async function privatePool(
   client: MemcachedClient;
   dispose: () => Promise<void>;
 }> {
-  const servers = await Promise.all(Array.from({ length: count }, () => startMemcached(serverArgs)));
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => startMemcached(serverArgs)),
+  );
   const client = new MemcachedClient({
     servers: servers.map((server) => server.location),
     ...clientOptions,
