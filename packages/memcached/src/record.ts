@@ -43,7 +43,11 @@ export interface RecordHeader {
   readonly userIdBytes: number;
 }
 
-const VERSION = /^[0-9a-z]{1,11}\.[A-Za-z0-9_-]{1,24}$/;
+// Bytes a version may hold besides its one dot: base-36 counter and base64url tag.
+const VERSION_BYTE = new Uint8Array(256);
+for (const char of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_') {
+  VERSION_BYTE[char.charCodeAt(0)] = 1;
+}
 
 export function encodeRecord(record: SessionRecord, version: string): Buffer {
   const userIdBytes = record.userId === undefined ? 0 : Buffer.byteLength(record.userId, 'utf8');
@@ -72,26 +76,40 @@ function corrupt(reason: string): CorruptRecordError {
 /** Reads the header; throws `CorruptRecordError` for anything that is not a sess record. */
 export function readHeader(item: MetaItem): RecordHeader {
   if (item.flags !== RECORD_FLAGS) throw corrupt('its flags mark another format');
+  // Parsed byte by byte: this runs on every read, and a split + regex costs a
+  // tenth of a pipelined get.
   const { value } = item;
-  const end = value.indexOf(10);
-  if (end < 0 || end > HEADER_RESERVE) throw corrupt('it has no header');
-  const parts = value.toString('latin1', 0, end).split(' ');
-  const expiresAt = Number(parts[0]);
-  const version = parts[1] ?? '';
-  const userIdBytes = Number(parts[2]);
+  let at = 0;
+  let expiresAt = 0;
+  for (let byte = value[at]; byte !== undefined && byte >= 48 && byte <= 57; byte = value[++at]) {
+    expiresAt = expiresAt * 10 + (byte - 48);
+  }
+  if (at === 0 || at > 16 || value[at] !== 32) throw corrupt('its header is malformed');
+  const versionStart = ++at;
+  let dots = 0;
+  for (let byte = value[at]; byte !== undefined && byte !== 32; byte = value[++at]) {
+    if (byte === 46) dots++;
+    else if (!VERSION_BYTE[byte]) throw corrupt('its version is malformed');
+  }
+  if (dots !== 1 || at - versionStart < 3 || at - versionStart > 36) {
+    throw corrupt('its version is malformed');
+  }
+  const version = value.toString('latin1', versionStart, at);
+  const lengthStart = ++at;
+  let userIdBytes = 0;
+  for (let byte = value[at]; byte !== undefined && byte >= 48 && byte <= 57; byte = value[++at]) {
+    userIdBytes = userIdBytes * 10 + (byte - 48);
+  }
   if (
-    parts.length !== 3 ||
-    !Number.isSafeInteger(expiresAt) ||
-    expiresAt <= 0 ||
-    !VERSION.test(version) ||
-    !Number.isSafeInteger(userIdBytes) ||
-    userIdBytes < 0 ||
+    at === lengthStart ||
+    value[at] !== 10 ||
     userIdBytes > MAX_USER_ID_BYTES ||
-    end + 1 + userIdBytes > value.length
+    at + 1 + userIdBytes > value.length ||
+    !Number.isSafeInteger(expiresAt)
   ) {
     throw corrupt('its header is malformed');
   }
-  return { expiresAt, version, bodyOffset: end + 1, userIdBytes };
+  return { expiresAt, version, bodyOffset: at + 1, userIdBytes };
 }
 
 /** Decodes a whole record. */
