@@ -53,6 +53,7 @@ export function createApp(options: AppOptions) {
         flash,
         currentId: session.id,
         sessions: await sessionsOf(session),
+        usersSupported: manager.store.capabilities.users,
         store: options.storeDescription,
       }),
     );
@@ -91,8 +92,13 @@ export function createApp(options: AppOptions) {
 
   const logoutOthers: Handler = async (_request, session) => {
     if (session.userId === undefined) return redirect('/');
-    const count = await manager.destroyForUser(session.userId, { except: session });
-    session.set('flash', `Signed out ${count} other session${count === 1 ? '' : 's'}.`);
+    try {
+      const count = await manager.destroyForUser(session.userId, { except: session });
+      session.set('flash', `Signed out ${count} other session${count === 1 ? '' : 's'}.`);
+    } catch (error) {
+      if (!(error instanceof UnsupportedOperationError)) throw error;
+      session.set('flash', 'This store cannot find sessions by user.');
+    }
     return redirect('/');
   };
 

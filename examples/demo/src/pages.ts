@@ -7,6 +7,8 @@ export interface PageModel {
   readonly flash: string | undefined;
   readonly currentId: string | undefined;
   readonly sessions: readonly SessionInfo<DemoData>[];
+  /** The store finds sessions by user (listing, logout everywhere else). */
+  readonly usersSupported: boolean;
   readonly store: string;
 }
 
@@ -31,15 +33,18 @@ function sessionRows(model: PageModel): string {
 }
 
 export function homePage(model: PageModel): string {
-  const signedIn = model.user
-    ? `<p>Signed in as <strong>${escapeHtml(model.user)}</strong>.</p>
-<form method="post" action="/logout"><button>Log out</button></form>
-<form method="post" action="/logout-others"><button>Log out everywhere else</button></form>
+  const everywhere = model.usersSupported
+    ? `<form method="post" action="/logout-others"><button>Log out everywhere else</button></form>
 <h2>My sessions</h2>
 <table>
 <tr><th>Session</th><th>Device</th><th>Created (UTC)</th><th>Expires (UTC)</th></tr>
 ${sessionRows(model)}
 </table>`
+    : '<p><small>This store does not index sessions by user: no session list here.</small></p>';
+  const signedIn = model.user
+    ? `<p>Signed in as <strong>${escapeHtml(model.user)}</strong>.</p>
+<form method="post" action="/logout"><button>Log out</button></form>
+${everywhere}`
     : `<form method="post" action="/login">
 <label>Name <input name="name" required maxlength="64" autocomplete="username"></label>
 <button>Log in</button>

@@ -1,4 +1,5 @@
 import { MemoryStore, type SessionStore } from '@sess/core';
+import type * as Memcached from '@sess/memcached';
 
 /** A store the demo opened, and how to let go of it. */
 export interface OpenedStore {
@@ -31,7 +32,14 @@ const registry: Record<string, Opener> = {
   'sqlite:': notWiredYet('@sess/sql'),
   'file:': notWiredYet('@sess/file'),
   'redis:': notWiredYet('@sess/redis'),
-  'memcached:': notWiredYet('@sess/memcached'),
+  'memcached:': adapter<typeof Memcached>('@sess/memcached', async ({ MemcachedStore }, url) => {
+    // The store opens its own client (and closes it in close()).
+    const store = new MemcachedStore({
+      servers: [`${url.hostname}:${url.port || 11211}`],
+      prefix: 'sess-demo:',
+    });
+    return { store, close: () => store.close() };
+  }),
   'postgres:': notWiredYet('@sess/sql'),
   'postgresql:': notWiredYet('@sess/sql'),
   'mysql:': notWiredYet('@sess/sql'),
