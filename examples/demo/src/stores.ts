@@ -1,5 +1,9 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { MemoryStore, type SessionStore } from '@sess/core';
 import type * as Memcached from '@sess/memcached';
+import type * as Sql from '@sess/sql';
+import type { Knex } from 'knex';
 
 /** A store the demo opened, and how to let go of it. */
 export interface OpenedStore {
@@ -29,7 +33,12 @@ const registry: Record<string, Opener> = {
     const store = new MemoryStore({ maxEntries: 100_000 });
     return { store, close: () => store.close() };
   },
-  'sqlite:': notWiredYet('@sess/sql'),
+  'sqlite:': adapter<typeof Sql>('@sess/sql', async (sql, url) => {
+    // sqlite:./.data/demo.db is a path relative to the working directory.
+    const file = decodeURIComponent(url.pathname);
+    await mkdir(dirname(file), { recursive: true });
+    return openSql(sql, sql.sqliteConfig(file));
+  }),
   'file:': notWiredYet('@sess/file'),
   'redis:': notWiredYet('@sess/redis'),
   'memcached:': adapter<typeof Memcached>('@sess/memcached', async ({ MemcachedStore }, url) => {
@@ -40,17 +49,47 @@ const registry: Record<string, Opener> = {
     });
     return { store, close: () => store.close() };
   }),
-  'postgres:': notWiredYet('@sess/sql'),
-  'postgresql:': notWiredYet('@sess/sql'),
-  'mysql:': notWiredYet('@sess/sql'),
+  'postgres:': adapter<typeof Sql>('@sess/sql', (sql, url) =>
+    openSql(sql, { client: 'pg', connection: url.href }),
+  ),
+  'postgresql:': adapter<typeof Sql>('@sess/sql', (sql, url) =>
+    openSql(sql, { client: 'pg', connection: url.href }),
+  ),
+  'mysql:': adapter<typeof Sql>('@sess/sql', (sql, url) =>
+    openSql(sql, { client: 'mysql2', connection: url.href }),
+  ),
 };
 
 /**
- * The store used when `SESS_STORE` is not set. Meant to be
- * `sqlite:./.data/demo.db` (embedded, survives restarts) once the SQLite
- * entry is wired; until then, memory.
+ * A SQL store on a knex instance the demo owns: the table is created if
+ * missing, and a sweeper clears expired sessions every ten minutes.
  */
-export const DEFAULT_STORE_URL = 'memory:';
+async function openSql(
+  sql: typeof Sql,
+  config: Knex.Config,
+): Promise<Omit<OpenedStore, 'description'>> {
+  const { default: knex } = await import('knex');
+  const db = knex(config);
+  try {
+    const store = new sql.SqlStore({ knex: db });
+    await store.ensureSchema();
+    store.startSweeper({ intervalMs: 10 * 60_000, immediate: true });
+    return {
+      store,
+      async close() {
+        // The store leaves the knex instance open: the demo made it, so the demo destroys it.
+        await store.close();
+        await db.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/** The store used when `SESS_STORE` is not set: SQLite, embedded, survives restarts. */
+export const DEFAULT_STORE_URL = 'sqlite:./.data/demo.db';
 
 /** Opens the store a `SESS_STORE` URL names. */
 export async function openStore(spec: string = DEFAULT_STORE_URL): Promise<OpenedStore> {
