@@ -102,14 +102,16 @@ function createSql(dialect: Dialect, t: string): string {
 function sweepSql(dialect: Dialect, t: string): string {
   switch (dialect) {
     case 'sqlite':
-      return `DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? LIMIT ?) AND expires_at <= ?`;
+      return `DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) AND expires_at <= ?`;
     case 'postgres':
       // SKIP LOCKED: concurrent sweepers take different rows instead of
       // queueing on each other, and a row a writer holds is left for later.
-      // Rows are addressed by ctid (a direct tuple fetch: `id IN (…)` plans a
-      // scan of the whole table per batch), and the outer condition is checked
-      // again on the locked row.
-      return `DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${t} WHERE expires_at <= ? LIMIT ? FOR UPDATE SKIP LOCKED)) AND expires_at <= ?`;
+      // Oldest first through the expiry index (unordered, the planner may pick
+      // a table scan that rereads the rows earlier batches deleted). Rows are
+      // addressed by ctid, a direct tuple fetch (`id IN (…)` plans a scan of the
+      // whole table per batch), and the outer condition is checked again on
+      // the locked row.
+      return `DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)) AND expires_at <= ?`;
     case 'mysql':
       return `DELETE FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?`;
   }
