@@ -14,9 +14,6 @@ export interface RunResult {
   readonly insertId: number;
 }
 
-/** A driver connection borrowed from knex's pool. */
-export type RawConnection = unknown;
-
 /**
  * Runs the store's statements on knex's own connections with the driver's
  * fastest path: cached prepared statements on SQLite, named prepared
@@ -39,8 +36,8 @@ export interface Executor {
   run(statement: Statement, params: unknown[], what: string): Promise<RunResult> | RunResult;
   /**
    * Runs `work` on one connection held for its whole duration (sweeps hold
-   * an advisory lock on it), bounded by nothing: each call on the session is
-   * bounded instead.
+   * an advisory lock on it). Getting the connection and each call on the
+   * session are bounded; `work` as a whole is not.
    */
   withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T>;
   /** Hands connections it keeps between statements back to knex's pool. */
