@@ -1,0 +1,110 @@
+import { hostname } from 'node:os';
+import { close, errorCode, fstat, open, readFully } from './fs-calls.js';
+
+/**
+ * The content of a record file: one JSON object, `o` (the writing process,
+ * first, so a lock's owner can be read from the first bytes), `v` (version),
+ * `u` (userId, absent when none) and `d` (data). JSON keeps every JavaScript
+ * string exactly, lone surrogates included, and a truncated file never parses.
+ *
+ * The expiry is not in the content: it is the file's modification time, so
+ * `touch` moves it with one `futimes` and never rewrites the record.
+ */
+export interface RecordContent {
+  readonly version: string;
+  readonly data: string;
+  readonly userId: string | undefined;
+}
+
+/** A record file as read: content, expiry and the inode it came from. */
+export interface ReadRecord extends RecordContent {
+  readonly expiresAt: number;
+}
+
+export type ReadResult =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'corrupt'; readonly reason: string }
+  | { readonly kind: 'record'; readonly record: ReadRecord };
+
+export const ABSENT: ReadResult = { kind: 'absent' };
+
+/** Who writes: this process on this host, as `pid@host`. */
+export const OWNER = `${process.pid}@${hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost'}`;
+
+const OWNER_TAG = /^\{"o":"(\d+)@([A-Za-z0-9._-]+)"/;
+
+/** Serializes a record for its file. */
+export function encodeRecord(content: RecordContent): Buffer {
+  return Buffer.from(
+    JSON.stringify({ o: OWNER, v: content.version, u: content.userId, d: content.data }),
+    'utf8',
+  );
+}
+
+/** What a lock that writes no record holds: only its owner. */
+export const LOCK_ONLY = Buffer.from(JSON.stringify({ o: OWNER }), 'utf8');
+
+/** The owner written at the start of a record or lock file, if it can be read. */
+export function ownerOf(head: string): { pid: number; host: string } | undefined {
+  const match = OWNER_TAG.exec(head);
+  if (!match) return undefined;
+  return { pid: Number(match[1]), host: match[2] as string };
+}
+
+/** Parses a record file's bytes; a string saying what is wrong when they are not a whole record. */
+export function decodeRecord(bytes: Buffer): RecordContent | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return bytes.length === 0 ? 'the file is empty' : 'the file is not valid JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null) return 'the file is not a record';
+  const { v, d, u } = parsed as Record<string, unknown>;
+  if (typeof v !== 'string' || v.length === 0) return 'the record has no version';
+  if (typeof d !== 'string') return 'the record has no data';
+  if (u !== undefined && typeof u !== 'string') return 'the record has a malformed userId';
+  return { version: v, data: d, userId: u };
+}
+
+/** The expiry stored in a file's modification time, in whole epoch milliseconds. */
+export function expiryOf(stats: { mtimeMs: number }): number {
+  return Math.round(stats.mtimeMs);
+}
+
+/**
+ * Reads the record behind an open descriptor. `fstat` and `read` go through
+ * the same descriptor, so expiry and content always belong to one version,
+ * even while a writer renames a newer one over the name.
+ */
+export async function readOpenRecord(fd: number): Promise<ReadResult> {
+  const stats = await fstat(fd);
+  if (!stats.isFile()) return { kind: 'corrupt', reason: 'the path is not a regular file' };
+  const buffer = Buffer.allocUnsafe(stats.size);
+  const got = await readFully(fd, buffer);
+  if (got !== stats.size) return { kind: 'corrupt', reason: 'the file shrank while being read' };
+  const content = decodeRecord(buffer);
+  if (typeof content === 'string') return { kind: 'corrupt', reason: content };
+  return { kind: 'record', record: { ...content, expiresAt: expiryOf(stats) } };
+}
+
+/** Opens the record file for reading; `undefined` when there is none. */
+export async function openRecord(file: string): Promise<number | undefined> {
+  try {
+    return await open(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Reads a record file: absent, corrupt, or a record with its expiry. */
+export async function readRecordFile(file: string): Promise<ReadResult> {
+  const fd = await openRecord(file);
+  if (fd === undefined) return ABSENT;
+  try {
+    return await readOpenRecord(fd);
+  } finally {
+    await close(fd);
+  }
+}
