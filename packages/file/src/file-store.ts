@@ -329,12 +329,13 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     checkDeadline(deadline);
     const version = randomUUID();
     const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    const lock = await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
     let held = true;
     try {
       // The index entry goes in before the record, so no record ever lacks one.
       if (record.userId !== undefined) await this.#addUserEntry(record.userId, paths);
-      if (await this.#locks.publishIfAbsent(paths)) {
+      if (await this.#locks.publishIfAbsent(paths, lock)) {
         held = false;
         return { ok: true, version };
       }
@@ -342,11 +343,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (current.kind === 'record' && this.#live(current.record)) return OK_EXISTS;
       if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
       // Expired, corrupt or gone: under the lock no one else can write it now.
-      await this.#locks.publish(paths);
+      await this.#locks.publish(paths, lock);
       held = false;
       return { ok: true, version };
     } finally {
-      if (held) await this.#locks.release(paths);
+      if (held) await this.#locks.release(paths, lock);
     }
   }
 
@@ -361,7 +362,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     const content = encodeRecord({ version, data: record.data, userId: record.userId });
     // Written before the check: conflicts are rare, and the temp file then
     // names its owner from the first moment, for crash recovery.
-    await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    const lock = await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
     let held = true;
     let previousUser: string | undefined;
     try {
@@ -376,10 +378,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined && record.userId !== previousUser) {
         await this.#addUserEntry(record.userId, paths);
       }
-      await this.#locks.publish(paths);
+      await this.#locks.publish(paths, lock);
       held = false;
     } finally {
-      if (held) await this.#locks.release(paths);
+      if (held) await this.#locks.release(paths, lock);
     }
     if (previousUser !== undefined && previousUser !== record.userId) {
       await this.#dropUserEntryIfStale(paths, previousUser, deadline);
@@ -394,9 +396,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   async #remove(paths: RecordPaths, deadline: number, which: 'any' | 'expired'): Promise<boolean> {
     checkDeadline(deadline);
     // A sweep never waits for a writer: that record is in use, not expired.
-    if (!(await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, which === 'any'))) {
-      return false;
-    }
+    const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, which === 'any');
+    if (!lock) return false;
     try {
       const current = await readRecordFile(paths.file);
       if (current.kind === 'absent') return false;
@@ -409,14 +410,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (userId !== undefined) await this.#removeUserEntry(userId, paths);
       return true;
     } finally {
-      await this.#locks.release(paths);
+      await this.#locks.release(paths, lock);
     }
   }
 
   /** destroyByUser's step: removes the record if it is this user's; true if it was live. */
   async #removeForUser(paths: RecordPaths, userId: string, deadline: number): Promise<boolean> {
     checkDeadline(deadline);
-    await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline);
+    const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline);
+    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
     try {
       const current = await readRecordFile(paths.file);
       let wasLive = false;
@@ -431,7 +433,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       await this.#removeUserEntry(userId, paths);
       return wasLive;
     } finally {
-      await this.#locks.release(paths);
+      await this.#locks.release(paths, lock);
     }
   }
 
@@ -440,12 +442,13 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   /** Moves a corrupt record aside if it still is corrupt; skips if a writer holds it. */
   async #quarantine(paths: RecordPaths, deadline: number): Promise<void> {
     await this.#queue.run(paths.file, async () => {
-      if (!(await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false))) return;
+      const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false);
+      if (!lock) return;
       try {
         const again = await readRecordFile(paths.file);
         if (again.kind === 'corrupt') await this.#moveAside(paths, again.reason);
       } finally {
-        await this.#locks.release(paths);
+        await this.#locks.release(paths, lock);
       }
     });
   }
@@ -498,14 +501,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    */
   async #dropUserEntryIfStale(paths: RecordPaths, userId: string, deadline: number): Promise<void> {
     try {
-      if (!(await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false))) return;
+      const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false);
+      if (!lock) return;
       try {
         const current = await readRecordFile(paths.file);
         if (current.kind !== 'record' || current.record.userId !== userId) {
           await this.#removeUserEntry(userId, paths);
         }
       } finally {
-        await this.#locks.release(paths);
+        await this.#locks.release(paths, lock);
       }
     } catch {
       // The update is done; the stale entry waits for the next destroyByUser or sweep.
@@ -531,13 +535,18 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
               if (await statIfExists(paths.file)) return;
               await this.#step(what, (deadline) =>
                 this.#queue.run(paths.file, async () => {
-                  if (!(await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false))) {
-                    return;
-                  }
+                  const lock = await this.#locks.acquire(
+                    paths,
+                    LOCK_ONLY,
+                    undefined,
+                    deadline,
+                    false,
+                  );
+                  if (!lock) return;
                   try {
                     if (!(await statIfExists(paths.file))) await unlinkIfExists(`${dir}/${name}`);
                   } finally {
-                    await this.#locks.release(paths);
+                    await this.#locks.release(paths, lock);
                   }
                 }),
               );

@@ -3,6 +3,7 @@ import {
   close,
   closeQuietly,
   errorCode,
+  fstat,
   fsync,
   fsyncDirectory,
   futimes,
@@ -29,10 +30,14 @@ import { OWNER, ownerOf } from './record-file.js';
  *
  * A writer that dies leaves its temp file. Every lock file starts with its
  * owner (`{"o":"pid@host"`), so a waiter on the same host can tell a dead
- * owner at once (`kill(pid, 0)`); any lock older than `staleMs` counts as
- * stale too. Breakers take `<name>.break` with `O_EXCL` first, then check
+ * owner at once (`kill(pid, 0)`). A lock file still empty after a short grace
+ * (its owner died between creating and writing it), or older than `staleMs`,
+ * is stale too. Breakers take `<name>.break` with `O_EXCL` first, then check
  * again that the lock is the same file and still stale before removing it, so
- * two breakers never remove a lock that a live writer took in between.
+ * two breakers never remove a lock that a live writer took in between. And a
+ * writer checks that the temp file is still its own (same inode) before it
+ * publishes or removes it, so a writer whose lock was broken while it stalled
+ * gives up instead of publishing another writer's file.
  */
 
 export interface LockSettings {
@@ -46,6 +51,20 @@ export interface LockSettings {
 
 const HOST = OWNER.slice(OWNER.indexOf('@') + 1);
 const MAX_WAIT_STEP_MS = 25;
+/** How long a lock file may stay without its owner written in it. */
+const EMPTY_LOCK_GRACE_MS = 1000;
+
+/** Proof of holding a record's lock: the inode of the temp file this writer created. */
+export interface LockToken {
+  readonly ino: number;
+}
+
+/** Thrown when a writer finds its lock was taken over while it stalled. */
+function lostLock(): StoreUnavailableError {
+  return new StoreUnavailableError(
+    'This write stalled past the lock timeout and another writer took the session over; nothing was written.',
+  );
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,8 +109,8 @@ export class RecordLocks {
   /**
    * Takes the record's lock by creating its temp file with `content`; with
    * `expiresAt`, the temp file is a complete record ready to publish. Waits
-   * for a busy lock until `deadline` (breaking a stale one), or returns false
-   * at once when `wait` is false.
+   * for a busy lock until `deadline` (breaking a stale one), or returns
+   * `undefined` at once when `wait` is false.
    */
   async acquire(
     paths: RecordPaths,
@@ -99,13 +118,12 @@ export class RecordLocks {
     expiresAt: number | undefined,
     deadline: number,
     wait = true,
-  ): Promise<boolean> {
+  ): Promise<LockToken | undefined> {
     let step = 1;
     let missingDirectory = 0;
     for (;;) {
       try {
-        await this.#createTemp(paths, content, expiresAt);
-        return true;
+        return await this.#createTemp(paths, content, expiresAt);
       } catch (error) {
         const code = errorCode(error);
         if (code === 'ENOENT' && missingDirectory++ < 3) {
@@ -116,7 +134,7 @@ export class RecordLocks {
       }
       const outcome = await this.breakIfStale(paths);
       if (outcome !== 'busy') continue;
-      if (!wait) return false;
+      if (!wait) return undefined;
       const pause = step + Math.random() * step;
       if (Date.now() + pause > deadline) {
         throw new StoreUnavailableError(
@@ -129,7 +147,8 @@ export class RecordLocks {
   }
 
   /** Publishes the temp file as the record, replacing any, and releases the lock. */
-  async publish(paths: RecordPaths): Promise<void> {
+  async publish(paths: RecordPaths, token: LockToken): Promise<void> {
+    if (!(await this.#holds(paths, token))) throw lostLock();
     await rename(paths.temp, paths.file);
     if (this.#settings.fsync) await fsyncDirectory(paths.shardDir);
   }
@@ -138,7 +157,8 @@ export class RecordLocks {
    * Publishes the temp file only if no record file exists (`link` fails on an
    * existing name), then releases the lock. False when a record is there.
    */
-  async publishIfAbsent(paths: RecordPaths): Promise<boolean> {
+  async publishIfAbsent(paths: RecordPaths, token: LockToken): Promise<boolean> {
+    if (!(await this.#holds(paths, token))) throw lostLock();
     try {
       await link(paths.temp, paths.file);
     } catch (error) {
@@ -150,9 +170,9 @@ export class RecordLocks {
     return true;
   }
 
-  /** Releases the lock without publishing. */
-  async release(paths: RecordPaths): Promise<void> {
-    await unlinkIfExists(paths.temp);
+  /** Releases the lock without publishing; a lock taken over meanwhile is left to its new owner. */
+  async release(paths: RecordPaths, token: LockToken): Promise<void> {
+    if (await this.#holds(paths, token)) await unlinkIfExists(paths.temp);
   }
 
   /** Removes the record's lock if it is stale; `busy` when a live writer holds it. */
@@ -192,11 +212,19 @@ export class RecordLocks {
     if (stats && Date.now() - stats.ctimeMs > this.#settings.staleMs) await unlinkIfExists(path);
   }
 
+  async #holds(paths: RecordPaths, token: LockToken): Promise<boolean> {
+    return (await statIfExists(paths.temp))?.ino === token.ino;
+  }
+
   async #isStale(path: string, changedAtMs: number): Promise<boolean> {
-    if (Date.now() - changedAtMs > this.#settings.staleMs) return true;
+    const ageMs = Date.now() - changedAtMs;
+    if (ageMs > this.#settings.staleMs) return true;
     const owner = ownerOf(await readHead(path));
-    // No owner yet: the writer is between open and write. Age decides.
-    if (!owner || owner.host !== HOST || owner.pid === process.pid) return false;
+    // No owner yet: the writer is between creating the file and writing it,
+    // which takes microseconds, or died there. A writer merely slow gives up
+    // on its own when it finds its lock taken (see #holds).
+    if (!owner) return ageMs > Math.min(EMPTY_LOCK_GRACE_MS, this.#settings.staleMs);
+    if (owner.host !== HOST || owner.pid === process.pid) return false;
     return !processAlive(owner.pid);
   }
 
@@ -204,8 +232,9 @@ export class RecordLocks {
     paths: RecordPaths,
     content: Buffer,
     expiresAt: number | undefined,
-  ): Promise<void> {
+  ): Promise<LockToken> {
     const fd = await open(paths.temp, 'wx', this.#settings.fileMode);
+    let token: LockToken;
     try {
       await writeAll(fd, content);
       if (expiresAt !== undefined) {
@@ -215,16 +244,22 @@ export class RecordLocks {
         // fsync, not fdatasync: the expiry is metadata.
         if (this.#settings.fsync) await fsync(fd);
       }
+      token = { ino: (await fstat(fd)).ino };
     } catch (error) {
+      const ino = await fstat(fd).then(
+        (stats) => stats.ino,
+        () => undefined,
+      );
       closeQuietly(fd);
-      await unlinkIfExists(paths.temp).catch(() => undefined);
+      if (ino !== undefined) await this.release(paths, { ino }).catch(() => undefined);
       throw error;
     }
     try {
       await close(fd);
     } catch (error) {
-      await unlinkIfExists(paths.temp).catch(() => undefined);
+      await this.release(paths, token).catch(() => undefined);
       throw error;
     }
+    return token;
   }
 }

@@ -4,6 +4,7 @@
  * its findings over IPC.
  */
 import { FileStore } from '../../src/index.js';
+import { payload } from './payload.js';
 
 export interface Job {
   readonly mode: 'create-race' | 'cas' | 'crash-loop';
@@ -52,20 +53,6 @@ function random(seed: number): () => number {
     x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
     return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-/** Session data that proves itself whole: its length is written inside it. */
-export function payload(writer: string, round: number, size: number): string {
-  return JSON.stringify({ writer, round, size, pad: 'p'.repeat(size) });
-}
-
-export function isWholePayload(data: string): boolean {
-  try {
-    const parsed = JSON.parse(data) as { size?: unknown; pad?: unknown };
-    return typeof parsed.pad === 'string' && parsed.pad.length === parsed.size;
-  } catch {
-    return false;
-  }
 }
 
 function send(message: WorkerMessage): Promise<void> {

@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { inject } from 'vitest';
 import type { Job, WorkerMessage } from './worker.js';
 
+export { isWholePayload, payload } from './payload.js';
 export type { Job, Read, Write } from './worker.js';
-export { isWholePayload, payload } from './worker.js';
 
 export type Done = Extract<WorkerMessage, { type: 'done' }>;
 
