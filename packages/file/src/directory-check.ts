@@ -33,10 +33,11 @@ export function prepareDirectory(options: ResolvedOptions): void {
   const layout = new Layout(directory);
   const probe = `${layout.recordsDir}/.probe-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
-    mkdirSync(directory, { recursive: true, mode: directoryMode });
-    if (!statSync(directory).isDirectory()) {
+    const existing = statSync(directory, { throwIfNoEntry: false });
+    if (existing && !existing.isDirectory()) {
       throw new InvalidOptionError(`FileStore directory "${directory}" is not a directory.`);
     }
+    if (!existing) mkdirSync(directory, { recursive: true, mode: directoryMode });
     mkdirSync(layout.recordsDir, { recursive: true, mode: directoryMode });
     const fd = openSync(probe, 'wx', fileMode);
     let keptTime: number;

@@ -304,7 +304,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    */
   startSweeper(options: SweeperOptions): Sweeper {
     this.#assertOpen();
-    const sweeper = new IntervalSweeper(() => this.#sweep(), options);
+    const sweeper = new IntervalSweeper(async () => {
+      this.#assertOpen();
+      return this.#sweep();
+    }, options);
     this.#sweepers.add(sweeper);
     return {
       runNow: () => sweeper.runNow(),

@@ -8,7 +8,10 @@ import { scratchRoot } from './support/directories.js';
 import { isWholePayload, payload, startTogether } from './support/workers.js';
 
 const root = scratchRoot('crash');
-const KILLS = 12;
+/** Kill at least this often, and on until a few kills left a lock behind. */
+const MIN_KILLS = 10;
+const MAX_KILLS = 40;
+const LOCKS_LEFT_WANTED = 3;
 const HOUR = 3_600_000;
 
 async function tempFiles(directory: string): Promise<string[]> {
@@ -30,7 +33,12 @@ describe('a writer killed with SIGKILL in the middle of its writes', () => {
     const corrupt: string[] = [];
     store.on('corrupt', (event) => corrupt.push(event.reason));
     try {
-      for (let round = 0; round < KILLS; round++) {
+      let locksLeft = 0;
+      for (
+        let round = 0;
+        round < MAX_KILLS && (round < MIN_KILLS || locksLeft < LOCKS_LEFT_WANTED);
+        round++
+      ) {
         const [writer] = await startTogether([
           { mode: 'crash-loop', directory, name: `W${round}`, ids: shared, seed: round + 1 },
         ]);
@@ -38,6 +46,7 @@ describe('a writer killed with SIGKILL in the middle of its writes', () => {
         await sleep(50 + Math.floor(Math.random() * 250));
         await writer.kill();
         expect(writer.errors).toEqual([]);
+        if ((await tempFiles(directory)).length > 0) locksLeft++;
 
         for (const id of shared) {
           const record = await store.get(id);
@@ -60,6 +69,8 @@ describe('a writer killed with SIGKILL in the middle of its writes', () => {
         }
       }
       expect(corrupt).toEqual([]);
+      // The takeover of a dead writer's lock was exercised, not just hoped for.
+      expect(locksLeft).toBeGreaterThan(0);
 
       // What the dead writers left behind (temp files) goes with the next sweep.
       await store.clearExpired();

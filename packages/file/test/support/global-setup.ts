@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,9 @@ export default async function setup(project: TestProject) {
   });
   const [script] = (await readdir(outDir)).filter((f) => /^worker\.m?js$/.test(f));
   if (!script) throw new Error('Bundling the worker script produced no file.');
+  // Readable by the unprivileged user some tests run it as.
+  await chmod(outDir, 0o755);
+  await chmod(join(outDir, script), 0o644);
   project.provide('workerScript', join(outDir, script));
   return () => rm(outDir, { recursive: true, force: true });
 }

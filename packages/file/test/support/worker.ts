@@ -7,7 +7,7 @@ import { FileStore } from '../../src/index.js';
 import { payload } from './payload.js';
 
 export interface Job {
-  readonly mode: 'create-race' | 'cas' | 'crash-loop';
+  readonly mode: 'create-race' | 'cas' | 'crash-loop' | 'idle-sweeper';
   readonly directory: string;
   /** Names this worker in the data it writes. */
   readonly name: string;
@@ -71,6 +71,12 @@ async function main(): Promise<void> {
   const next = random(job.seed ?? 1);
   const pick = () => job.ids[Math.floor(next() * job.ids.length)] as string;
   await send({ type: 'ready' });
+  if (job.mode === 'idle-sweeper') {
+    // Nothing else to do: with the IPC channel gone, only a ref'd timer could keep this process alive.
+    store.startSweeper({ intervalMs: 600_000 });
+    process.disconnect();
+    return;
+  }
   // Every worker starts at the parent's signal, so their first writes really race.
   await new Promise((resolve) => process.once('message', resolve));
 
@@ -138,7 +144,8 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  // An idle worker must end by itself; the others end as soon as they are done.
+  () => (process.connected ? process.exit(0) : undefined),
   async (error: unknown) => {
     await send({ type: 'error', message: String((error as Error)?.stack ?? error) }).catch(
       () => undefined,

@@ -15,10 +15,11 @@ export class Worker {
   readonly done: Promise<Done>;
   readonly exited: Promise<NodeJS.Signals | number | null>;
 
-  constructor(job: Job) {
+  constructor(job: Job, as?: { uid: number; gid: number }) {
     this.child = fork(inject('workerScript'), [JSON.stringify(job)], {
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...as,
     });
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => resolve(signal ?? code)),
