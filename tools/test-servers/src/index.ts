@@ -1,4 +1,4 @@
-export { startMemcached, type MemcachedServer } from './memcached.js';
+export { type MemcachedServer, startMemcached } from './memcached.js';
 export {
   freePort,
   LOOPBACK,

@@ -32,7 +32,8 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
       socket.connect(port, LOOPBACK);
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`Nothing listened on ${LOOPBACK}:${port} within ${timeoutMs} ms.`);
+    if (Date.now() > deadline)
+      throw new Error(`Nothing listened on ${LOOPBACK}:${port} within ${timeoutMs} ms.`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -9,7 +9,17 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
   const port = await freePort();
   const server = await manageProcess({
     command: 'redis-server',
-    args: ['--bind', LOOPBACK, '--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs],
+    args: [
+      '--bind',
+      LOOPBACK,
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extraArgs,
+    ],
     port,
   });
   return { ...server, url: `redis://${LOOPBACK}:${port}` };
