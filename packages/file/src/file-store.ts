@@ -25,6 +25,7 @@ import { unavailable } from './errors.js';
 import type { CorruptRecordEvent, FileStoreEvents } from './events.js';
 import {
   close,
+  closeQuietly,
   errorCode,
   fsync,
   fsyncDirectory,
@@ -48,7 +49,7 @@ import {
   TEMP_SUFFIX,
 } from './layout.js';
 import { inBatches, smallestNames } from './listing.js';
-import { RecordLocks } from './locks.js';
+import { type LockToken, RecordLocks } from './locks.js';
 import { type FileStoreOptions, resolveOptions } from './options.js';
 import {
   encodeRecord,
@@ -196,7 +197,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           return true;
         }
       } finally {
-        await close(fd);
+        // Nothing was written through it but the times, which futimes has set.
+        closeQuietly(fd);
       }
       if (read.kind === 'corrupt') await this.#quarantine(paths, deadline);
       return false;
@@ -328,29 +330,45 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- writes -------------------------------------------------------------
 
-  async #create(paths: RecordPaths, record: SessionRecord, deadline: number): Promise<WriteResult> {
+  /**
+   * Takes the record's lock (writing `content` into its temp file) and reads
+   * the current record meanwhile. `undefined` when `wait` is false and a
+   * writer holds the lock.
+   */
+  async #lockAndRead(
+    paths: RecordPaths,
+    content: Buffer,
+    expiresAt: number | undefined,
+    deadline: number,
+    wait = true,
+  ): Promise<{ token: LockToken; current: ReadResult } | undefined> {
     checkDeadline(deadline);
+    const held = await this.#locks.acquire(paths, content, expiresAt, deadline, {
+      wait,
+      alongside: () => readRecordFile(paths.file),
+    });
+    return held && { token: held.token, current: held.alongside };
+  }
+
+  async #create(paths: RecordPaths, record: SessionRecord, deadline: number): Promise<WriteResult> {
     const version = randomUUID();
     const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    const lock = await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
     if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
+    const { token, current } = lock;
     let held = true;
     try {
-      // The index entry goes in before the record, so no record ever lacks one.
-      if (record.userId !== undefined) await this.#addUserEntry(record.userId, paths);
-      if (await this.#locks.publishIfAbsent(paths, lock)) {
-        held = false;
-        return { ok: true, version };
-      }
-      const current = await readRecordFile(paths.file);
       if (current.kind === 'record' && this.#live(current.record)) return OK_EXISTS;
       if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
-      // Expired, corrupt or gone: under the lock no one else can write it now.
-      await this.#locks.publish(paths, lock);
+      // The index entry goes in before the record, so no record ever lacks one.
+      if (record.userId !== undefined) await this.#addUserEntry(record.userId, paths);
+      // Absent, expired or moved aside; every writer of this record holds the
+      // lock first, so nothing can appear here before the rename.
+      await this.#locks.publish(paths);
       held = false;
       return { ok: true, version };
     } finally {
-      if (held) await this.#locks.release(paths, lock);
+      if (held) await this.#locks.release(paths, token);
     }
   }
 
@@ -360,17 +378,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     ifVersion: string | undefined,
     deadline: number,
   ): Promise<WriteResult> {
-    checkDeadline(deadline);
     const version = randomUUID();
     const content = encodeRecord({ version, data: record.data, userId: record.userId });
     // Written before the check: conflicts are rare, and the temp file then
     // names its owner from the first moment, for crash recovery.
-    const lock = await this.#locks.acquire(paths, content, record.expiresAt, deadline);
+    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
     if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
+    const { token, current } = lock;
     let held = true;
     let previousUser: string | undefined;
     try {
-      const current = await readRecordFile(paths.file);
       if (current.kind === 'corrupt') {
         await this.#moveAside(paths, current.reason);
         return OK_MISSING;
@@ -381,10 +398,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined && record.userId !== previousUser) {
         await this.#addUserEntry(record.userId, paths);
       }
-      await this.#locks.publish(paths, lock);
+      await this.#locks.publish(paths);
       held = false;
     } finally {
-      if (held) await this.#locks.release(paths, lock);
+      if (held) await this.#locks.release(paths, token);
     }
     if (previousUser !== undefined && previousUser !== record.userId) {
       await this.#dropUserEntryIfStale(paths, previousUser, deadline);
@@ -397,12 +414,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    * removes it only if it has expired (the sweep), and returns whether it did.
    */
   async #remove(paths: RecordPaths, deadline: number, which: 'any' | 'expired'): Promise<boolean> {
-    checkDeadline(deadline);
     // A sweep never waits for a writer: that record is in use, not expired.
-    const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, which === 'any');
+    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, which === 'any');
     if (!lock) return false;
+    const { token, current } = lock;
     try {
-      const current = await readRecordFile(paths.file);
       if (current.kind === 'absent') return false;
       if (which === 'expired') {
         if (current.kind !== 'record' || this.#live(current.record)) return false;
@@ -413,17 +429,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (userId !== undefined) await this.#removeUserEntry(userId, paths);
       return true;
     } finally {
-      await this.#locks.release(paths, lock);
+      await this.#locks.release(paths, token);
     }
   }
 
   /** destroyByUser's step: removes the record if it is this user's; true if it was live. */
   async #removeForUser(paths: RecordPaths, userId: string, deadline: number): Promise<boolean> {
-    checkDeadline(deadline);
-    const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline);
+    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline);
     if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
+    const { token, current } = lock;
     try {
-      const current = await readRecordFile(paths.file);
       let wasLive = false;
       if (current.kind === 'record' && current.record.userId === userId) {
         wasLive = this.#live(current.record);
@@ -436,7 +451,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       await this.#removeUserEntry(userId, paths);
       return wasLive;
     } finally {
-      await this.#locks.release(paths, lock);
+      await this.#locks.release(paths, token);
     }
   }
 
@@ -445,13 +460,12 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   /** Moves a corrupt record aside if it still is corrupt; skips if a writer holds it. */
   async #quarantine(paths: RecordPaths, deadline: number): Promise<void> {
     await this.#queue.run(paths.file, async () => {
-      const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false);
+      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
       if (!lock) return;
       try {
-        const again = await readRecordFile(paths.file);
-        if (again.kind === 'corrupt') await this.#moveAside(paths, again.reason);
+        if (lock.current.kind === 'corrupt') await this.#moveAside(paths, lock.current.reason);
       } finally {
-        await this.#locks.release(paths, lock);
+        await this.#locks.release(paths, lock.token);
       }
     });
   }
@@ -504,15 +518,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    */
   async #dropUserEntryIfStale(paths: RecordPaths, userId: string, deadline: number): Promise<void> {
     try {
-      const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, false);
+      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
       if (!lock) return;
       try {
-        const current = await readRecordFile(paths.file);
+        const { current } = lock;
         if (current.kind !== 'record' || current.record.userId !== userId) {
           await this.#removeUserEntry(userId, paths);
         }
       } finally {
-        await this.#locks.release(paths, lock);
+        await this.#locks.release(paths, lock.token);
       }
     } catch {
       // The update is done; the stale entry waits for the next destroyByUser or sweep.
@@ -538,18 +552,14 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
               if (await statIfExists(paths.file)) return;
               await this.#step(what, (deadline) =>
                 this.#queue.run(paths.file, async () => {
-                  const lock = await this.#locks.acquire(
-                    paths,
-                    LOCK_ONLY,
-                    undefined,
-                    deadline,
-                    false,
-                  );
+                  const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, {
+                    wait: false,
+                  });
                   if (!lock) return;
                   try {
                     if (!(await statIfExists(paths.file))) await unlinkIfExists(`${dir}/${name}`);
                   } finally {
-                    await this.#locks.release(paths, lock);
+                    await this.#locks.release(paths, lock.token);
                   }
                 }),
               );

@@ -51,15 +51,21 @@ export async function statIfExists(path: string): Promise<fs.Stats | undefined> 
   }
 }
 
-function readAt(fd: number, buffer: Buffer, offset: number, position: number): Promise<number> {
+/** One `pread` into `buffer` from `offset`, at file position `position`. */
+export function readAt(
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  position: number,
+): Promise<number> {
   return new Promise((resolve, reject) =>
     fs.read(fd, buffer, offset, buffer.length - offset, position, settle(resolve, reject)),
   );
 }
 
-/** Reads up to `buffer.length` bytes from the start of the file; returns how many it got. */
-export async function readFully(fd: number, buffer: Buffer): Promise<number> {
-  let filled = 0;
+/** Fills `buffer` from file position `from` on (or until the end of the file); returns the bytes held. */
+export async function readFully(fd: number, buffer: Buffer, from = 0): Promise<number> {
+  let filled = from;
   while (filled < buffer.length) {
     const got = await readAt(fd, buffer, filled, filled);
     if (got === 0) break;

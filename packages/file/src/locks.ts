@@ -7,7 +7,6 @@ import {
   fsync,
   fsyncDirectory,
   futimes,
-  link,
   mkdirp,
   open,
   readFully,
@@ -35,9 +34,11 @@ import { OWNER, ownerOf } from './record-file.js';
  * is stale too. Breakers take `<name>.break` with `O_EXCL` first, then check
  * again that the lock is the same file and still stale before removing it, so
  * two breakers never remove a lock that a live writer took in between. And a
- * writer checks that the temp file is still its own (same inode) before it
- * publishes or removes it, so a writer whose lock was broken while it stalled
- * gives up instead of publishing another writer's file.
+ * writer checks that the temp file is still its own (same inode) once it has
+ * written it, and again before removing it, so a writer whose empty lock was
+ * broken while it stalled gives up instead of publishing another's file.
+ * After that check the lock names a live owner and is not broken unless it
+ * outlives `staleMs`.
  */
 
 export interface LockSettings {
@@ -57,6 +58,12 @@ const EMPTY_LOCK_GRACE_MS = 1000;
 /** Proof of holding a record's lock: the inode of the temp file this writer created. */
 export interface LockToken {
   readonly ino: number;
+}
+
+/** A lock held, with what ran alongside its acquisition. */
+export interface Held<T> {
+  readonly token: LockToken;
+  readonly alongside: T;
 }
 
 /** Thrown when a writer finds its lock was taken over while it stalled. */
@@ -111,19 +118,24 @@ export class RecordLocks {
    * `expiresAt`, the temp file is a complete record ready to publish. Waits
    * for a busy lock until `deadline` (breaking a stale one), or returns
    * `undefined` at once when `wait` is false.
+   *
+   * `alongside` runs as soon as the lock is held, while the temp file is
+   * being written: the writer's read of the current record, which must come
+   * after the lock but need not wait for the write.
    */
-  async acquire(
+  async acquire<T = undefined>(
     paths: RecordPaths,
     content: Buffer,
     expiresAt: number | undefined,
     deadline: number,
-    wait = true,
-  ): Promise<LockToken | undefined> {
+    options: { wait?: boolean; alongside?: () => Promise<T> } = {},
+  ): Promise<Held<T> | undefined> {
     let step = 1;
     let missingDirectory = 0;
     for (;;) {
+      let fd: number;
       try {
-        return await this.#createTemp(paths, content, expiresAt);
+        fd = await open(paths.temp, 'wx', this.#settings.fileMode);
       } catch (error) {
         const code = errorCode(error);
         if (code === 'ENOENT' && missingDirectory++ < 3) {
@@ -131,43 +143,43 @@ export class RecordLocks {
           continue;
         }
         if (code !== 'EEXIST') throw error;
+        const outcome = await this.breakIfStale(paths);
+        if (outcome !== 'busy') continue;
+        if (options.wait === false) return undefined;
+        const pause = step + Math.random() * step;
+        if (Date.now() + pause > deadline) {
+          throw new StoreUnavailableError(
+            'Another writer held this session’s lock until the operation timed out.',
+          );
+        }
+        await sleep(pause);
+        step = Math.min(step * 2, MAX_WAIT_STEP_MS);
+        continue;
       }
-      const outcome = await this.breakIfStale(paths);
-      if (outcome !== 'busy') continue;
-      if (!wait) return undefined;
-      const pause = step + Math.random() * step;
-      if (Date.now() + pause > deadline) {
-        throw new StoreUnavailableError(
-          'Another writer held this session’s lock until the operation timed out.',
-        );
+      const side = (options.alongside ?? (async () => undefined as T))().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      let token: LockToken;
+      try {
+        token = await this.#fill(paths, fd, content, expiresAt);
+      } catch (error) {
+        await side;
+        throw error;
       }
-      await sleep(pause);
-      step = Math.min(step * 2, MAX_WAIT_STEP_MS);
+      const outcome = await side;
+      if ('error' in outcome) {
+        await this.release(paths, token);
+        throw outcome.error;
+      }
+      return { token, alongside: outcome.value };
     }
   }
 
   /** Publishes the temp file as the record, replacing any, and releases the lock. */
-  async publish(paths: RecordPaths, token: LockToken): Promise<void> {
-    if (!(await this.#holds(paths, token))) throw lostLock();
+  async publish(paths: RecordPaths): Promise<void> {
     await rename(paths.temp, paths.file);
     if (this.#settings.fsync) await fsyncDirectory(paths.shardDir);
-  }
-
-  /**
-   * Publishes the temp file only if no record file exists (`link` fails on an
-   * existing name), then releases the lock. False when a record is there.
-   */
-  async publishIfAbsent(paths: RecordPaths, token: LockToken): Promise<boolean> {
-    if (!(await this.#holds(paths, token))) throw lostLock();
-    try {
-      await link(paths.temp, paths.file);
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') return false;
-      throw error;
-    }
-    await unlinkIfExists(paths.temp);
-    if (this.#settings.fsync) await fsyncDirectory(paths.shardDir);
-    return true;
   }
 
   /** Releases the lock without publishing; a lock taken over meanwhile is left to its new owner. */
@@ -228,37 +240,46 @@ export class RecordLocks {
     return !processAlive(owner.pid);
   }
 
-  async #createTemp(
+  /**
+   * Writes the lock's content, sets its expiry, closes it, and checks that
+   * the temp file is still this writer's: a lock found empty after the grace
+   * may have been broken while this writer stalled before its first write.
+   * Independent steps run together.
+   */
+  async #fill(
     paths: RecordPaths,
+    fd: number,
     content: Buffer,
     expiresAt: number | undefined,
   ): Promise<LockToken> {
-    const fd = await open(paths.temp, 'wx', this.#settings.fileMode);
-    let token: LockToken;
+    let token: LockToken | undefined;
     try {
       await writeAll(fd, content);
-      if (expiresAt !== undefined) {
-        // An access time after the modification time keeps relatime from
-        // writing the inode on every read.
-        await futimes(fd, expiresAt + 1, expiresAt);
-        // fsync, not fdatasync: the expiry is metadata.
-        if (this.#settings.fsync) await fsync(fd);
-      }
-      token = { ino: (await fstat(fd)).ino };
+      const [stats] = await Promise.all([
+        fstat(fd),
+        // After the write, which would move mtime again. An access time after
+        // the modification time keeps relatime from writing the inode on reads.
+        expiresAt === undefined ? undefined : futimes(fd, expiresAt + 1, expiresAt),
+      ]);
+      token = { ino: stats.ino };
+      // fsync, not fdatasync: the expiry is metadata.
+      if (this.#settings.fsync && expiresAt !== undefined) await fsync(fd);
     } catch (error) {
-      const ino = await fstat(fd).then(
-        (stats) => stats.ino,
-        () => undefined,
-      );
+      const ino =
+        token?.ino ??
+        (await fstat(fd).then(
+          (stats) => stats.ino,
+          () => undefined,
+        ));
       closeQuietly(fd);
       if (ino !== undefined) await this.release(paths, { ino }).catch(() => undefined);
       throw error;
     }
-    try {
-      await close(fd);
-    } catch (error) {
+    const [closed, held] = await Promise.allSettled([close(fd), this.#holds(paths, token)]);
+    if (closed.status === 'rejected' || held.status === 'rejected' || !held.value) {
       await this.release(paths, token).catch(() => undefined);
-      throw error;
+      if (held.status === 'fulfilled' && !held.value) throw lostLock();
+      throw closed.status === 'rejected' ? closed.reason : (held as PromiseRejectedResult).reason;
     }
     return token;
   }

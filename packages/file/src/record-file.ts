@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { close, errorCode, fstat, open, readFully } from './fs-calls.js';
+import { closeQuietly, errorCode, fstat, open, readAt, readFully } from './fs-calls.js';
 
 /**
  * The content of a record file: one JSON object, `o` (the writing process,
@@ -72,18 +72,39 @@ export function expiryOf(stats: { mtimeMs: number }): number {
   return Math.round(stats.mtimeMs);
 }
 
+/** Most sessions fit: the first read is issued with `fstat`, before the size is known. */
+const FIRST_READ_BYTES = 4096;
+
 /**
  * Reads the record behind an open descriptor. `fstat` and `read` go through
  * the same descriptor, so expiry and content always belong to one version,
- * even while a writer renames a newer one over the name.
+ * even while a writer renames a newer one over the name. They run at once:
+ * the read does not wait for the size unless the record is larger than a
+ * first read.
  */
 export async function readOpenRecord(fd: number): Promise<ReadResult> {
-  const stats = await fstat(fd);
+  const head = Buffer.allocUnsafe(FIRST_READ_BYTES);
+  const [stats, got] = await Promise.all([
+    fstat(fd),
+    // A directory cannot be read; fstat tells what it is.
+    readAt(fd, head, 0, 0).catch((error: unknown) => error as Error),
+  ]);
   if (!stats.isFile()) return { kind: 'corrupt', reason: 'the path is not a regular file' };
-  const buffer = Buffer.allocUnsafe(stats.size);
-  const got = await readFully(fd, buffer);
-  if (got !== stats.size) return { kind: 'corrupt', reason: 'the file shrank while being read' };
-  const content = decodeRecord(buffer);
+  if (typeof got !== 'number') throw got;
+  let bytes: Buffer;
+  if (stats.size <= got) {
+    bytes = head.subarray(0, got);
+  } else {
+    bytes = Buffer.allocUnsafe(stats.size);
+    head.copy(bytes, 0, 0, got);
+    if ((await readFully(fd, bytes, got)) !== stats.size) {
+      return { kind: 'corrupt', reason: 'the file shrank while being read' };
+    }
+  }
+  if (bytes.length !== stats.size) {
+    return { kind: 'corrupt', reason: 'the file changed size while being read' };
+  }
+  const content = decodeRecord(bytes);
   if (typeof content === 'string') return { kind: 'corrupt', reason: content };
   return { kind: 'record', record: { ...content, expiresAt: expiryOf(stats) } };
 }
@@ -105,6 +126,8 @@ export async function readRecordFile(file: string): Promise<ReadResult> {
   try {
     return await readOpenRecord(fd);
   } finally {
-    await close(fd);
+    // Closing a descriptor only read from cannot fail in a way that matters:
+    // no one waits for it.
+    closeQuietly(fd);
   }
 }

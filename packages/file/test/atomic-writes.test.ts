@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../src/index.js';
@@ -93,10 +93,10 @@ describe('writes', () => {
         expiresAt: Date.now() + HOUR,
         userId: 'u',
       });
-      const before = await import('node:fs/promises').then((fs) => fs.stat(file));
+      const before = await stat(file);
       const expiresAt = Date.now() + 5 * HOUR + 123;
       expect(await store.touch('t', expiresAt)).toBe(true);
-      const after = await import('node:fs/promises').then((fs) => fs.stat(file));
+      const after = await stat(file);
       expect(after.ino).toBe(before.ino);
       expect(Math.round(after.mtimeMs)).toBe(expiresAt);
       expect(await store.get('t')).toEqual({
