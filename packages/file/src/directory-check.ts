@@ -3,7 +3,6 @@ import {
   closeSync,
   fstatSync,
   futimesSync,
-  linkSync,
   mkdirSync,
   openSync,
   statSync,
@@ -20,11 +19,11 @@ const MONTH_MS = 31 * 86_400_000;
 
 /**
  * Makes sure the store can work in its directory before it takes any
- * request: creates it, then writes, links and removes a probe file in its
- * records directory, exactly as writes will. A directory that cannot be
+ * request: creates it, then creates, writes, times and removes a probe file
+ * in its records directory, as writes will. A directory that cannot be
  * written, or a file system that cannot keep a modification time to the
- * millisecond or has no hard links, fails here with `InvalidOptionError`
- * instead of failing every write later.
+ * millisecond, fails here with `InvalidOptionError` instead of failing every
+ * write later.
  *
  * Synchronous because it runs once, in the constructor.
  */
@@ -50,12 +49,7 @@ export function prepareDirectory(options: ResolvedOptions): void {
     } finally {
       closeSync(fd);
     }
-    try {
-      linkSync(probe, `${probe}.link`);
-      unlinkSync(`${probe}.link`);
-    } finally {
-      unlinkSync(probe);
-    }
+    unlinkSync(probe);
     if (keptTime !== expected) {
       throw new InvalidOptionError(
         `FileStore keeps each session's expiry in its file's modification time, but the file system of "${directory}" does not keep it to the millisecond. Use a directory on ext4, XFS, Btrfs, APFS, tmpfs or another file system with fine timestamps.`,
@@ -65,7 +59,7 @@ export function prepareDirectory(options: ResolvedOptions): void {
     if (error instanceof InvalidOptionError) throw error;
     const code = errorCode(error) ?? 'an error';
     throw new InvalidOptionError(
-      `FileStore cannot use "${directory}": creating, linking and removing a file there failed with ${code}. Give this process write access to it, or choose another directory.`,
+      `FileStore cannot use "${directory}": creating and removing a file there failed with ${code}. Give this process write access to it, or choose another directory.`,
       { cause: error },
     );
   }

@@ -649,7 +649,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
             } else if (name.endsWith(TEMP_SUFFIX)) {
               const owner = idOfFileName(name.slice(0, -TEMP_SUFFIX.length));
               if (owner === undefined) return;
-              const outcome = await this.#locks.breakIfStale(this.#layout.record(owner));
+              const paths = this.#layout.record(owner);
+              if (paths.shardDir !== shardDir) return;
+              const outcome = await this.#locks.breakIfStale(paths);
               if (outcome === 'broken') staleTemps++;
             } else if (name.endsWith(BREAK_SUFFIX)) {
               await this.#locks.removeStaleBreaker(`${shardDir}/${name}`);
