@@ -96,7 +96,7 @@ async function readHead(path: string): Promise<string> {
     throw error;
   }
   try {
-    const head = Buffer.alloc(128);
+    const head = Buffer.alloc(256);
     const got = await readFully(fd, head);
     return head.toString('utf8', 0, got);
   } finally {

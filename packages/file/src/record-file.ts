@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { closeQuietly, errorCode, fstat, open, readAt, readFully } from './fs-calls.js';
 
@@ -28,8 +29,23 @@ export type ReadResult =
 
 export const ABSENT: ReadResult = { kind: 'absent' };
 
-/** Who writes: this process on this host, as `pid@host`. */
-export const OWNER = `${process.pid}@${hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost'}`;
+/**
+ * Where process ids mean something: the host name, plus on Linux the PID
+ * namespace, so two containers that share a volume and a host name (host
+ * networking) never judge each other's pids.
+ */
+function processSpace(): string {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost';
+  try {
+    const namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+    return namespace ? `${host}.ns${namespace}` : host;
+  } catch {
+    return host;
+  }
+}
+
+/** Who writes: this process, as `pid@space`. */
+export const OWNER = `${process.pid}@${processSpace()}`;
 
 const OWNER_TAG = /^\{"o":"(\d+)@([A-Za-z0-9._-]+)"/;
 
