@@ -147,7 +147,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       const paths = this.#layout.record(id);
       const read = await readRecordFile(paths.file);
       if (read.kind === 'corrupt') {
-        await this.#quarantine(paths, deadline);
+        // Past its mtime a file is expired, corrupt or not: the sweep moves it.
+        if (this.#live(read)) await this.#quarantine(paths, deadline);
         return null;
       }
       if (read.kind === 'absent' || !this.#live(read.record)) return null;
@@ -200,7 +201,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         // Nothing was written through it but the times, which futimes has set.
         closeQuietly(fd);
       }
-      if (read.kind === 'corrupt') await this.#quarantine(paths, deadline);
+      if (read.kind === 'corrupt' && this.#live(read)) await this.#quarantine(paths, deadline);
       return false;
     });
   }
@@ -421,6 +422,12 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     try {
       if (current.kind === 'absent') return false;
       if (which === 'expired') {
+        // A file rewritten by anything but this store has the time of that
+        // write as its mtime, so it looks expired: keep it for inspection.
+        if (current.kind === 'corrupt') {
+          await this.#moveAside(paths, current.reason);
+          return false;
+        }
         if (current.kind !== 'record' || this.#live(current.record)) return false;
       }
       await unlinkIfExists(paths.file);
@@ -689,8 +696,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- helpers ------------------------------------------------------------
 
-  #live(record: ReadRecord): boolean {
-    return record.expiresAt > this.#now();
+  #live(record: { readonly expiresAt?: number | undefined }): boolean {
+    // A file whose times could not be read counts as live, so it is looked at.
+    return record.expiresAt === undefined || record.expiresAt > this.#now();
   }
 
   #limits() {

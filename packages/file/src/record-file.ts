@@ -24,7 +24,12 @@ export interface ReadRecord extends RecordContent {
 
 export type ReadResult =
   | { readonly kind: 'absent' }
-  | { readonly kind: 'corrupt'; readonly reason: string }
+  | {
+      readonly kind: 'corrupt';
+      readonly reason: string;
+      /** The file's mtime, when it could be read: a corrupt file past it is simply expired. */
+      readonly expiresAt?: number;
+    }
   | { readonly kind: 'record'; readonly record: ReadRecord };
 
 export const ABSENT: ReadResult = { kind: 'absent' };
@@ -107,6 +112,7 @@ export async function readOpenRecord(fd: number): Promise<ReadResult> {
   ]);
   if (!stats.isFile()) return { kind: 'corrupt', reason: 'the path is not a regular file' };
   if (typeof got !== 'number') throw got;
+  const expiresAt = expiryOf(stats);
   let bytes: Buffer;
   if (stats.size <= got) {
     bytes = head.subarray(0, got);
@@ -114,15 +120,15 @@ export async function readOpenRecord(fd: number): Promise<ReadResult> {
     bytes = Buffer.allocUnsafe(stats.size);
     head.copy(bytes, 0, 0, got);
     if ((await readFully(fd, bytes, got)) !== stats.size) {
-      return { kind: 'corrupt', reason: 'the file shrank while being read' };
+      return { kind: 'corrupt', reason: 'the file shrank while being read', expiresAt };
     }
   }
   if (bytes.length !== stats.size) {
-    return { kind: 'corrupt', reason: 'the file changed size while being read' };
+    return { kind: 'corrupt', reason: 'the file changed size while being read', expiresAt };
   }
   const content = decodeRecord(bytes);
-  if (typeof content === 'string') return { kind: 'corrupt', reason: content };
-  return { kind: 'record', record: { ...content, expiresAt: expiryOf(stats) } };
+  if (typeof content === 'string') return { kind: 'corrupt', reason: content, expiresAt };
+  return { kind: 'record', record: { ...content, expiresAt } };
 }
 
 /** Opens the record file for reading; `undefined` when there is none. */

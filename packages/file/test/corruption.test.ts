@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CorruptRecordEvent, FileStore } from '../src/index.js';
@@ -32,6 +32,16 @@ async function written(id: string, userId?: string): Promise<string> {
   return layout.record(id).file;
 }
 
+/**
+ * Damages a record as a machine crash without fsync can: the content is lost
+ * or cut, the metadata (its times, so its expiry) kept.
+ */
+async function damaged(file: string, damage: (file: string) => Promise<void>): Promise<void> {
+  const { atime, mtime } = await stat(file);
+  await damage(file);
+  await utimes(file, atime, mtime);
+}
+
 const damages: Array<[string, (file: string) => Promise<void>]> = [
   ['cut short', async (file) => writeFile(file, (await readFile(file)).subarray(0, 20))],
   ['emptied', (file) => writeFile(file, '')],
@@ -44,7 +54,7 @@ describe('a record file that cannot be read', () => {
     const neighbour = 'neighbour';
     await written(neighbour);
     const file = await written('damaged');
-    await damage(file);
+    await damaged(file, damage);
     const damagedBytes = await readFile(file);
 
     expect(await store.get('damaged')).toBeNull();
@@ -66,13 +76,13 @@ describe('a record file that cannot be read', () => {
   });
 
   it('is moved aside by touch, which returns false', async () => {
-    await writeFile(await written('t'), 'garbage');
+    await damaged(await written('t'), (f) => writeFile(f, 'garbage'));
     expect(await store.touch('t', Date.now() + 2 * HOUR)).toBe(false);
     expect(events.map((e) => e.id)).toEqual(['t']);
   });
 
   it('is moved aside by update, which reports missing', async () => {
-    await writeFile(await written('u'), 'garbage');
+    await damaged(await written('u'), (f) => writeFile(f, 'garbage'));
     expect(await store.update('u', { data: 'x', expiresAt: Date.now() + HOUR })).toEqual({
       ok: false,
       reason: 'missing',
@@ -82,7 +92,7 @@ describe('a record file that cannot be read', () => {
   });
 
   it('is moved aside by create, which then writes the new record', async () => {
-    await writeFile(await written('c'), 'garbage');
+    await damaged(await written('c'), (f) => writeFile(f, 'garbage'));
     const created = await store.create('c', { data: 'fresh', expiresAt: Date.now() + HOUR });
     expect(created.ok).toBe(true);
     expect(events.map((e) => e.id)).toEqual(['c']);
@@ -91,7 +101,7 @@ describe('a record file that cannot be read', () => {
 
   it('is removed by destroyByUser of its owner without being counted', async () => {
     await written('mine', 'alice');
-    await writeFile(await written('broken', 'alice'), 'garbage');
+    await damaged(await written('broken', 'alice'), (f) => writeFile(f, 'garbage'));
     expect(await store.destroyByUser('alice')).toBe(1);
     expect(events.map((e) => e.id)).toEqual(['broken']);
     expect(await readdir(layout.userDir('alice')).catch(() => [])).toEqual([]);
@@ -107,5 +117,17 @@ describe('a record file that cannot be read', () => {
     expect(await store.create('squat', { data: 'x', expiresAt: Date.now() + HOUR })).toMatchObject({
       ok: true,
     });
+  });
+
+  it('when rewritten by another program has that moment as expiry: it reads as missing and the sweep moves it aside', async () => {
+    const file = await written('rewritten');
+    // Any write sets mtime to now, which is this record's expiry from then on.
+    await writeFile(file, 'edited by hand');
+    expect(await store.get('rewritten')).toBeNull();
+    expect(events).toEqual([]);
+    expect(await store.clearExpired()).toBe(0);
+    expect(events.map((e) => [e.id, e.reason])).toEqual([
+      ['rewritten', 'the file is not valid JSON'],
+    ]);
   });
 });

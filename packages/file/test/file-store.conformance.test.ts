@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runStoreConformance } from '@sess/core/conformance';
 import { describe, it } from 'vitest';
@@ -20,11 +20,13 @@ describe('FileStore passes the conformance suite', () => {
         dispose: () => rm(directory, { recursive: true, force: true }),
       };
     },
-    // A record cut short, as a crash of the machine could leave one without fsync.
+    // A record cut short with its times kept, as a crash of the machine
+    // without fsync can leave one.
     corrupt: async ({ namespace, id }) => {
       const file = new Layout(join(root, namespace)).record(id).file;
-      const bytes = await readFile(file);
+      const [bytes, times] = await Promise.all([readFile(file), stat(file)]);
       await writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      await utimes(file, times.atime, times.mtime);
     },
   });
 });
