@@ -57,6 +57,11 @@ describe('startSweeper', () => {
     });
     await worker.ready;
     // The worker has nothing left but its sweeper's ten-minute timer: it exits on its own.
-    expect(await worker.exited).toBe(0);
+    const guard = setTimeout(() => worker.child.kill('SIGKILL'), 20_000);
+    try {
+      expect(await worker.exited, 'the sweeper kept the process alive').toBe(0);
+    } finally {
+      clearTimeout(guard);
+    }
   });
 });
