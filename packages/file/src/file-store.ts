@@ -24,17 +24,14 @@ import { prepareDirectory } from './directory-check.js';
 import { unavailable } from './errors.js';
 import type { CorruptRecordEvent, FileStoreEvents } from './events.js';
 import {
-  close,
   closeQuietly,
   errorCode,
   fsync,
   fsyncDirectory,
   futimes,
   mkdirp,
-  open,
   readdirIfExists,
   rename,
-  rmdir,
   statIfExists,
   streamNames,
   unlinkIfExists,
@@ -48,7 +45,7 @@ import {
   type RecordPaths,
   TEMP_SUFFIX,
 } from './layout.js';
-import { inBatches, smallestNames } from './listing.js';
+import { inBatches, listRecords, listUserRecords } from './listing.js';
 import { type LockToken, RecordLocks } from './locks.js';
 import { type FileStoreOptions, resolveOptions } from './options.js';
 import {
@@ -62,6 +59,7 @@ import {
   readRecordFile,
 } from './record-file.js';
 import { IntervalSweeper, type Sweeper, type SweeperOptions, type SweepReport } from './sweeper.js';
+import { UserIndex } from './user-index.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
@@ -101,6 +99,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   readonly #layout: Layout;
   readonly #locks: RecordLocks;
+  readonly #users: UserIndex;
   readonly #queue = new KeyedQueue();
   readonly #now: Clock;
   readonly #timeoutMs: number;
@@ -117,6 +116,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     prepareDirectory(resolved);
     this.directory = resolved.directory;
     this.#layout = new Layout(resolved.directory);
+    this.#users = new UserIndex(this.#layout, resolved.fileMode, resolved.directoryMode);
     this.#now = resolved.now;
     this.#timeoutMs = resolved.operationTimeoutMs;
     this.#fsync = resolved.fsync;
@@ -226,7 +226,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     const { cursor, userId } = options ?? {};
     return this.#bounded('list', () =>
-      userId === undefined ? this.#listAll(limit, cursor) : this.#listUser(userId, limit, cursor),
+      userId === undefined
+        ? listRecords(this.#layout, limit, cursor, this.#now())
+        : listUserRecords(this.#layout, userId, limit, cursor, (record) => this.#live(record)),
     );
   }
 
@@ -253,7 +255,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     if (except !== undefined) assertSessionId(except);
     let destroyed = 0;
     try {
-      for await (const names of inBatches(streamNames(this.#layout.userDir(userId)), BATCH)) {
+      for await (const names of inBatches(this.#users.entries(userId), BATCH)) {
         const outcomes = await Promise.all(
           names.map((name) => {
             const id = idOfFileName(name);
@@ -362,7 +364,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (current.kind === 'record' && this.#live(current.record)) return OK_EXISTS;
       if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
       // The index entry goes in before the record, so no record ever lacks one.
-      if (record.userId !== undefined) await this.#addUserEntry(record.userId, paths);
+      if (record.userId !== undefined) await this.#users.add(record.userId, paths);
       // Absent, expired or moved aside; every writer of this record holds the
       // lock first, so nothing can appear here before the rename.
       await this.#locks.publish(paths);
@@ -397,7 +399,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (ifVersion !== undefined && current.record.version !== ifVersion) return OK_CONFLICT;
       previousUser = current.record.userId;
       if (record.userId !== undefined && record.userId !== previousUser) {
-        await this.#addUserEntry(record.userId, paths);
+        await this.#users.add(record.userId, paths);
       }
       await this.#locks.publish(paths);
       held = false;
@@ -433,7 +435,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       await unlinkIfExists(paths.file);
       if (this.#fsync) await fsyncDirectory(paths.shardDir);
       const userId = current.kind === 'record' ? current.record.userId : undefined;
-      if (userId !== undefined) await this.#removeUserEntry(userId, paths);
+      if (userId !== undefined) await this.#users.remove(userId, paths);
       return true;
     } finally {
       await this.#locks.release(paths, token);
@@ -455,7 +457,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         await this.#moveAside(paths, current.reason);
       }
       // Gone, another user's now, or just removed: the entry has no record to point at.
-      await this.#removeUserEntry(userId, paths);
+      await this.#users.remove(userId, paths);
       return wasLive;
     } finally {
       await this.#locks.release(paths, token);
@@ -500,24 +502,6 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- user index ---------------------------------------------------------
 
-  async #addUserEntry(userId: string, paths: RecordPaths): Promise<void> {
-    const entry = `${this.#layout.userDir(userId)}/${paths.name}`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await close(await open(entry, 'w', this.#fileMode));
-        return;
-      } catch (error) {
-        // A sweep may remove an empty user directory at any moment: make it again.
-        if (errorCode(error) !== 'ENOENT' || attempt >= 3) throw error;
-        await mkdirp(this.#layout.userDir(userId), this.#directoryMode);
-      }
-    }
-  }
-
-  async #removeUserEntry(userId: string, paths: RecordPaths): Promise<void> {
-    await unlinkIfExists(`${this.#layout.userDir(userId)}/${paths.name}`);
-  }
-
   /**
    * After an update moved a record to another user: drops the old user's
    * entry, under the lock again, if the record is still not theirs. Best
@@ -530,7 +514,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       try {
         const { current } = lock;
         if (current.kind !== 'record' || current.record.userId !== userId) {
-          await this.#removeUserEntry(userId, paths);
+          await this.#users.remove(userId, paths);
         }
       } finally {
         await this.#locks.release(paths, lock.token);
@@ -542,93 +526,26 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   /**
    * Removes user index entries whose record file is gone (left by a crash
-   * between writing the entry and the record) and empty user directories.
+   * between writing the entry and the record), each under its record's lock.
    */
   async #pruneUserIndex(what: string): Promise<void> {
-    const { usersDir } = this.#layout;
-    for (const outer of await readdirIfExists(usersDir)) {
-      if (!isShardName(outer)) continue;
-      for (const inner of await readdirIfExists(`${usersDir}/${outer}`)) {
-        const dir = `${usersDir}/${outer}/${inner}`;
-        for await (const names of inBatches(streamNames(dir), BATCH)) {
-          await Promise.all(
-            names.map(async (name) => {
-              const id = idOfFileName(name);
-              if (id === undefined) return;
-              const paths = this.#layout.record(id);
-              if (await statIfExists(paths.file)) return;
-              await this.#step(what, (deadline) =>
-                this.#queue.run(paths.file, async () => {
-                  const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, {
-                    wait: false,
-                  });
-                  if (!lock) return;
-                  try {
-                    if (!(await statIfExists(paths.file))) await unlinkIfExists(`${dir}/${name}`);
-                  } finally {
-                    await this.#locks.release(paths, lock.token);
-                  }
-                }),
-              );
-            }),
-          );
-        }
-        await rmdir(dir).catch(() => undefined);
-      }
-      await rmdir(`${usersDir}/${outer}`).catch(() => undefined);
-    }
-  }
-
-  // ---- listing ------------------------------------------------------------
-
-  async #listAll(limit: number, cursor: string | undefined): Promise<ListPage> {
-    const after = parseCursor(cursor);
-    const shards = (await readdirIfExists(this.#layout.recordsDir)).filter(isShardName).sort();
-    const candidates: Array<{ shard: string; name: string }> = [];
-    let next: string | undefined;
-    for (const shard of shards) {
-      if (after && shard < after.shard) continue;
-      const need = limit - candidates.length;
-      const names = await smallestNames(
-        streamNames(this.#layout.shardDir(shard)),
-        need + 1,
-        after && shard === after.shard ? after.name : undefined,
+    await this.#users.prune(BATCH, async (paths, entry) => {
+      // Most entries have their record: a stat settles them without the lock.
+      if (await statIfExists(paths.file)) return;
+      await this.#step(what, (deadline) =>
+        this.#queue.run(paths.file, async () => {
+          const lock = await this.#locks.acquire(paths, LOCK_ONLY, undefined, deadline, {
+            wait: false,
+          });
+          if (!lock) return;
+          try {
+            if (!(await statIfExists(paths.file))) await unlinkIfExists(entry);
+          } finally {
+            await this.#locks.release(paths, lock.token);
+          }
+        }),
       );
-      const page = names.slice(0, need);
-      for (const name of page) candidates.push({ shard, name });
-      if (names.length > need || (candidates.length === limit && shard !== shards.at(-1))) {
-        next = `${shard}:${page.at(-1) ?? after?.name ?? ''}`;
-        break;
-      }
-    }
-    const now = this.#now();
-    const stats = await Promise.all(
-      candidates.map(({ shard, name }) => statIfExists(`${this.#layout.shardDir(shard)}/${name}`)),
-    );
-    const ids: string[] = [];
-    candidates.forEach(({ name }, i) => {
-      const s = stats[i];
-      if (s && expiryOf(s) > now) ids.push(idOfFileName(name) as string);
     });
-    return next === undefined ? { ids } : { ids, cursor: next };
-  }
-
-  async #listUser(userId: string, limit: number, cursor: string | undefined): Promise<ListPage> {
-    if (cursor !== undefined && idOfFileName(cursor) === undefined) throw badCursor();
-    const names = await smallestNames(streamNames(this.#layout.userDir(userId)), limit + 1, cursor);
-    const page = names.slice(0, limit);
-    const reads = await Promise.all(
-      page.map((name) => readRecordFile(this.#layout.record(idOfFileName(name) as string).file)),
-    );
-    const ids: string[] = [];
-    page.forEach((name, i) => {
-      const read = reads[i];
-      if (read?.kind === 'record' && read.record.userId === userId && this.#live(read.record)) {
-        ids.push(idOfFileName(name) as string);
-      }
-    });
-    const last = page.at(-1);
-    return names.length > limit && last !== undefined ? { ids, cursor: last } : { ids };
   }
 
   // ---- sweeping -----------------------------------------------------------
@@ -736,22 +653,4 @@ function checkDeadline(deadline: number): void {
       'The operation timed out waiting for earlier writes to the same session.',
     );
   }
-}
-
-function badCursor(): InvalidOptionError {
-  return new InvalidOptionError('list() cursor must be the string a previous page returned.');
-}
-
-function parseCursor(cursor: string | undefined): { shard: string; name: string } | undefined {
-  if (cursor === undefined) return undefined;
-  const shard = cursor.slice(0, 2);
-  const name = cursor.slice(3);
-  if (
-    cursor[2] !== ':' ||
-    !isShardName(shard) ||
-    (name !== '' && idOfFileName(name) === undefined)
-  ) {
-    throw badCursor();
-  }
-  return { shard, name };
 }
