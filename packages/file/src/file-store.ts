@@ -189,6 +189,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       // comes after this touch, with its own expiry.
       const fd = await openRecord(paths.file);
       if (fd === undefined) return false;
+      if (fd === 'link') {
+        await this.#quarantine(paths, deadline);
+        return false;
+      }
       let read: ReadResult;
       try {
         read = await readOpenRecord(fd);

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { constants, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { closeQuietly, errorCode, fstat, open, readAt, readFully } from './fs-calls.js';
 
@@ -131,20 +131,31 @@ export async function readOpenRecord(fd: number): Promise<ReadResult> {
   return { kind: 'record', record: { ...content, expiresAt } };
 }
 
-/** Opens the record file for reading; `undefined` when there is none. */
-export async function openRecord(file: string): Promise<number | undefined> {
+/** Records are never symbolic links: one planted in the directory is not followed. */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Opens the record file for reading: a descriptor, `undefined` when there is
+ * none, or `'link'` when a symbolic link stands where the record should.
+ */
+export async function openRecord(file: string): Promise<number | undefined | 'link'> {
   try {
-    return await open(file, 'r');
+    return await open(file, READ_FLAGS);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
+    const code = errorCode(error);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') return 'link';
     throw error;
   }
 }
+
+const LINK: ReadResult = { kind: 'corrupt', reason: 'the path is a symbolic link' };
 
 /** Reads a record file: absent, corrupt, or a record with its expiry. */
 export async function readRecordFile(file: string): Promise<ReadResult> {
   const fd = await openRecord(file);
   if (fd === undefined) return ABSENT;
+  if (fd === 'link') return LINK;
   try {
     return await readOpenRecord(fd);
   } finally {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CorruptRecordEvent, FileStore } from '../src/index.js';
@@ -129,5 +129,18 @@ describe('a record file that cannot be read', () => {
     expect(events.map((e) => [e.id, e.reason])).toEqual([
       ['rewritten', 'the file is not valid JSON'],
     ]);
+  });
+
+  it('can be a symbolic link, which is never followed', async () => {
+    const elsewhere = join(root, `elsewhere${sequence}`);
+    await writeFile(elsewhere, await readFile(await written('decoy')));
+    const { file, shardDir } = layout.record('linked');
+    await mkdir(shardDir, { recursive: true });
+    await symlink(elsewhere, file);
+    expect(await store.get('linked')).toBeNull();
+    expect(events.map((e) => [e.id, e.reason])).toEqual([
+      ['linked', 'the path is a symbolic link'],
+    ]);
+    expect(await readFile(elsewhere, 'utf8')).toContain('data of decoy');
   });
 });
