@@ -1,0 +1,656 @@
+import { EventEmitter } from 'node:events';
+import {
+  assertExpiry,
+  assertListOptions,
+  assertSessionId,
+  assertUserId,
+  assertWrite,
+  CorruptRecordError,
+  type DestroyByUserOptions,
+  InvalidOptionError,
+  isValidSessionId,
+  type ListOptions,
+  type ListPage,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+  StoreUnavailableError,
+  type UpdateOptions,
+  type WriteResult,
+  withTimeout,
+} from '@sess/core';
+import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
+import { KeyLayout, slotOf } from './keys.js';
+import { linkTo, type NodeLink, type RedisClientLike, type RedisLink } from './link.js';
+import { decodeRecord, encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
+import { COVER, CREATE, DESTROY_OWNED, type Script, TOUCH, UPDATE } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis client or cluster, or an ioredis `Redis` or
+   * `Cluster`. The store never closes it.
+   */
+  readonly client: RedisClientLike;
+  /** Prepended to every key. Default `sess:`. Give each store its own, none a prefix of another. */
+  readonly prefix?: string;
+  /** Bound on every Redis call, in ms. Default 2000. */
+  readonly operationTimeoutMs?: number;
+  /** Largest accepted payload in UTF-8 bytes. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+}
+
+/** The warning the store emits (once) when Redis may evict sessions silently. */
+export interface RedisStoreWarning {
+  readonly code: 'SESS_REDIS_EVICTION_POLICY';
+  /** The server's `maxmemory-policy`. */
+  readonly policy: string;
+  /** The server it was read from. */
+  readonly server: string;
+  readonly message: string;
+}
+
+export interface RedisStoreEvents {
+  warning: [warning: RedisStoreWarning];
+}
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_TIMEOUT_MS = 2_000;
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1_000;
+/** SCAN calls one list() page may make before it returns what it has, with a cursor. */
+const MAX_SCANS_PER_PAGE = 16;
+/** Sessions checked at once by destroyByUser and user listing. */
+const BATCH = 100;
+/** How far past a session's expiry its user index entry reaches at most (see coverUntil). */
+const MAX_COVER_HEADROOM_MS = 7 * 86_400_000;
+
+const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
+const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
+const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
+
+/**
+ * A session store on Redis or Redis Cluster, through a node-redis or ioredis
+ * client you bring.
+ *
+ * Each operation is one round trip and atomic: `get` is a GET, `create` a
+ * `SET NX PXAT`, `update` and `touch` Lua scripts, `destroy` an UNLINK.
+ * Records expire natively at their `expiresAt`. A per-user index serves
+ * `list({ userId })` and `destroyByUser`.
+ *
+ * Events: `warning` (once) when the server's `maxmemory-policy` may evict
+ * sessions; without a listener it goes to `process.emitWarning`.
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * import { RedisStore } from '@sess/redis';
+ *
+ * const client = createClient({ url: 'redis://127.0.0.1:6379' });
+ * client.on('error', (error) => console.error('redis', error.message));
+ * await client.connect();
+ * const store = new RedisStore({ client, prefix: 'myapp:sess:' });
+ */
+export class RedisStore extends EventEmitter<RedisStoreEvents> implements SessionStore {
+  readonly capabilities: StoreCapabilities;
+
+  readonly #link: RedisLink;
+  readonly #keys: KeyLayout;
+  readonly #timeoutMs: number;
+  readonly #versions = new VersionSource();
+  readonly #detach: () => void;
+  #closed = false;
+  /** An error or a reconnect was seen since the client was last ready. */
+  #down = false;
+  #readyWaiters: Array<(ready: boolean) => void> = [];
+  #policyCheck: 'todo' | 'running' | 'done' = 'todo';
+
+  constructor(options: RedisStoreOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('RedisStore takes an options object { client, prefix?, ... }.');
+    }
+    const {
+      prefix = DEFAULT_PREFIX,
+      operationTimeoutMs = DEFAULT_TIMEOUT_MS,
+      maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+    } = options;
+    if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
+      throw new InvalidOptionError('operationTimeoutMs must be a positive integer.');
+    }
+    // Redis strings hold 512 MB; anything near that is no session.
+    if (
+      !Number.isSafeInteger(maxPayloadBytes) ||
+      maxPayloadBytes < 1 ||
+      maxPayloadBytes > 2 ** 28
+    ) {
+      throw new InvalidOptionError('maxPayloadBytes must be an integer from 1 to 268435456.');
+    }
+    this.#keys = new KeyLayout(prefix);
+    this.#link = linkTo(options.client);
+    this.#timeoutMs = operationTimeoutMs;
+    this.#detach = this.#watchClient();
+    this.capabilities = Object.freeze({
+      expiry: 'native',
+      list: true,
+      count: true,
+      users: true,
+      clear: true,
+      ttlResolutionMs: 0,
+      maxPayloadBytes,
+      operationTimeoutMs,
+    });
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    assertSessionId(id);
+    const key = this.#keys.record(id);
+    const value = await this.#run(['GET', key], key, 'GET');
+    if (value === null || value === undefined) return null;
+    const record = decodeRecord(text(value));
+    // Redis expires the key at expiresAt by its own clock; this holds the
+    // rule by the application's clock too.
+    return record.expiresAt > Date.now() ? record : null;
+  }
+
+  async create(id: string, record: SessionRecord): Promise<WriteResult> {
+    const now = Date.now();
+    assertWrite(id, record, this.#limits(now));
+    const version = this.#versions.next();
+    const key = this.#keys.record(id);
+    const expiresAt = String(record.expiresAt);
+    if (record.userId === undefined) {
+      const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+      const reply = await this.#run(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET');
+      return reply === null ? EXISTS : { ok: true, version };
+    }
+    const user = encodeUserId(record.userId);
+    const until = coverUntil(record.expiresAt, now);
+    const value = encodeRecord(version, record.expiresAt, until, user, record.data);
+    const index = this.#keys.userIndex(user);
+    if (!this.#link.cluster) {
+      const reply = await this.#eval(
+        CREATE,
+        [key, index],
+        [value, expiresAt, String(now), id, String(until)],
+      );
+      return reply === 1 ? { ok: true, version } : EXISTS;
+    }
+    // Cluster: the index lives in another slot. It is made to cover the
+    // session first, so it never lacks a live one; a refused create leaves an
+    // entry that list() and destroyByUser() see through and that expires.
+    await this.#eval(COVER, [index], [id, String(until), String(now)]);
+    const reply = await this.#run(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET');
+    return reply === null ? EXISTS : { ok: true, version };
+  }
+
+  async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    const now = Date.now();
+    assertWrite(id, record, this.#limits(now));
+    const ifVersion = options?.ifVersion;
+    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+    }
+    const version = this.#versions.next();
+    const key = this.#keys.record(id);
+    const keys = [key];
+    const args = ['', String(record.expiresAt), String(now), ifVersion ?? ''];
+    let value: string;
+    if (record.userId === undefined) {
+      value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+    } else {
+      const user = encodeUserId(record.userId);
+      const until = coverUntil(record.expiresAt, now);
+      value = encodeRecord(version, record.expiresAt, until, user, record.data);
+      const index = this.#keys.userIndex(user);
+      if (this.#link.cluster) {
+        await this.#eval(COVER, [index], [id, String(until), String(now)]);
+      } else {
+        keys.push(index);
+        args.push(id, String(until));
+      }
+    }
+    args[0] = value;
+    const reply = await this.#eval(UPDATE, keys, args);
+    switch (reply) {
+      case 1:
+        return { ok: true, version };
+      case 0:
+        return MISSING;
+      case 2:
+        return CONFLICT;
+      default:
+        throw corrupt(reply);
+    }
+  }
+
+  async touch(id: string, expiresAt: number): Promise<boolean> {
+    assertSessionId(id);
+    const now = Date.now();
+    assertExpiry(expiresAt, now);
+    const key = this.#keys.record(id);
+    const args = [pad16(expiresAt), String(expiresAt), String(now), '', ''];
+    // A session with a user may need its index entry extended first; the
+    // script says so by returning the user. Rare: entries reach past the
+    // session's expiry (see coverUntil). Repeated only if the session changes
+    // hands meanwhile.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const reply = await this.#eval(TOUCH, [key], args);
+      if (reply === 1) return true;
+      if (reply === 0) return false;
+      if (typeof reply !== 'string' && !Buffer.isBuffer(reply)) throw corrupt(reply);
+      const user = text(reply);
+      const until = coverUntil(expiresAt, now);
+      await this.#eval(COVER, [this.#keys.userIndex(user)], [id, String(until), String(now)]);
+      args[3] = user;
+      args[4] = pad16(until);
+    }
+    throw new StoreUnavailableError('touch() lost every race with concurrent updates; retry.');
+  }
+
+  async destroy(id: string): Promise<void> {
+    assertSessionId(id);
+    const key = this.#keys.record(id);
+    // The user index entry, if any, stays until it expires: list() and
+    // destroyByUser() check every entry against its record.
+    await this.#run(['UNLINK', key], key, 'UNLINK');
+  }
+
+  async list(options?: ListOptions): Promise<ListPage> {
+    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    if (options?.userId !== undefined) return this.#listUser(options.userId, options.cursor, limit);
+    const masters = await this.#masters();
+    const position = decodeScanCursor(options?.cursor, masters.length);
+    const seen = new Set(position.pending);
+    const ids: string[] = [];
+    let boost = 1;
+    for (let scans = 0; ; ) {
+      while (ids.length < limit && position.pending.length > 0) {
+        ids.push(position.pending.shift() as string);
+      }
+      const node = masters[position.node];
+      if (ids.length >= limit || node === undefined || scans++ >= MAX_SCANS_PER_PAGE) break;
+      // Ask for about what the page still needs, so few ids spill into the
+      // cursor; ask for more when the prefix is sparse on this server.
+      const needed = limit - ids.length;
+      const count = Math.min(4_096, Math.max(16, needed * boost));
+      const [next, keys] = await this.#scan(node, position.scan, count, true);
+      let found = 0;
+      for (const key of keys) {
+        const id = this.#keys.idOf(key);
+        if (id !== undefined && !seen.has(id)) {
+          seen.add(id);
+          position.pending.push(id);
+          found++;
+        }
+      }
+      if (found < needed / 2) boost *= 4;
+      if (next === '0') {
+        position.node++;
+        position.scan = '0';
+      } else {
+        position.scan = next;
+      }
+    }
+    const more = position.pending.length > 0 || position.node < masters.length;
+    return more ? { ids, cursor: encodeScanCursor(position) } : { ids };
+  }
+
+  async count(): Promise<number> {
+    let total = 0;
+    for (const node of await this.#masters()) {
+      // A set, not a counter: SCAN may return a key twice if the server resizes its table.
+      const ids = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#scan(node, cursor, 1_000, true);
+        for (const key of keys) {
+          const id = this.#keys.idOf(key);
+          if (id !== undefined) ids.add(id);
+        }
+        cursor = next;
+      } while (cursor !== '0');
+      total += ids.size;
+    }
+    return total;
+  }
+
+  async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
+    assertUserId(userId);
+    const except = options?.except;
+    if (except !== undefined) assertSessionId(except);
+    const user = encodeUserId(userId);
+    const index = this.#keys.userIndex(user);
+    const members = strings(await this.#run(['ZRANGE', index, '0', '-1'], index, 'ZRANGE'));
+    const ids = members.filter((id) => id !== except && isValidSessionId(id));
+    const now = String(Date.now());
+    let destroyed = 0;
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const replies = await Promise.all(
+        ids.slice(i, i + BATCH).map((id) => {
+          const key = this.#keys.record(id);
+          // Standalone: the index entry goes in the same atomic step. Cluster:
+          // it stays until it expires, and is seen through meanwhile.
+          const keys = this.#link.cluster ? [key] : [key, index];
+          return this.#eval(DESTROY_OWNED, keys, [user, now, id]);
+        }),
+      );
+      for (const reply of replies) if (reply === 1) destroyed++;
+    }
+    return destroyed;
+  }
+
+  async clear(): Promise<void> {
+    for (const node of await this.#masters()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#scan(node, cursor, 1_000, false);
+        await this.#unlink(node, keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Stops using the client (removing the listeners the store added); the client stays open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detach();
+    for (const wake of this.#readyWaiters.splice(0)) wake(false);
+  }
+
+  // --- user index ---------------------------------------------------------
+
+  async #listUser(userId: string, cursor: string | undefined, limit: number): Promise<ListPage> {
+    const after = decodeUserCursor(cursor);
+    const index = this.#keys.userIndexOf(userId);
+    const now = Date.now();
+    const reply = await this.#run(['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE'], index, 'ZRANGE');
+    const candidates = strings(reply)
+      .filter((id) => isValidSessionId(id) && (after === undefined || id > after))
+      .sort();
+    const page = candidates.slice(0, limit);
+    // Entries may outlive their session or its ownership: each is checked.
+    const reads = await Promise.all(page.map((id) => this.#readQuietly(id)));
+    const ids = page.filter((_, i) => reads[i]?.userId === userId);
+    const last = page.at(-1);
+    return candidates.length > limit && last !== undefined ? { ids, cursor: last } : { ids };
+  }
+
+  async #readQuietly(id: string): Promise<StoredSession | null> {
+    try {
+      return await this.get(id);
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return null;
+      throw error;
+    }
+  }
+
+  // --- commands -------------------------------------------------------------
+
+  #limits(now: number) {
+    return { now, maxPayloadBytes: this.capabilities.maxPayloadBytes };
+  }
+
+  /** Runs a script by its SHA, sending the source once if the server lacks it. */
+  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
+    return this.#run(command, keys[0] as string, `script ${script.name}`, script);
+  }
+
+  /** One routed command, bounded by operationTimeoutMs, failures typed. */
+  #run(args: string[], key: string, what: string, script?: Script): Promise<unknown> {
+    return this.#bounded(
+      what,
+      () => this.#link.send(args, key),
+      script && {
+        script,
+        retry: () => this.#link.send(['EVAL', script.source, ...args.slice(2)], key),
+      },
+    );
+  }
+
+  /** One command to a given server. */
+  #runOn(node: NodeLink, args: string[], what: string): Promise<unknown> {
+    return this.#bounded(what, () => node.send(args));
+  }
+
+  #bounded(
+    what: string,
+    send: () => Promise<unknown>,
+    noScript?: { script: Script; retry: () => Promise<unknown> },
+  ): Promise<unknown> {
+    const label = `Redis ${what}`;
+    if (this.#closed) {
+      return Promise.reject(new StoreUnavailableError('This RedisStore is closed.'));
+    }
+    const state = this.#link.state();
+    if (state === 'ready') {
+      this.#maybeCheckPolicy();
+      return withTimeout(attempt(send, noScript), this.#timeoutMs, label);
+    }
+    // Never queue into a client that knows it is offline: the command would
+    // run whenever the server returns, long after the caller gave up.
+    if (state !== 'connecting' || this.#down) {
+      return Promise.reject(
+        new StoreUnavailableError(`${label}: the ${this.#link.kind} client is not connected.`),
+      );
+    }
+    // Still making its first connection: wait for it, within the same bound.
+    const sent = this.#whenReady().then((ready) => {
+      if (!ready) throw new StoreUnavailableError(`${label}: the store closed or Redis is down.`);
+      return attempt(send, noScript);
+    });
+    return withTimeout(sent, this.#timeoutMs, label);
+  }
+
+  #whenReady(): Promise<boolean> {
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  async #masters(): Promise<NodeLink[]> {
+    if (this.#closed) throw new StoreUnavailableError('This RedisStore is closed.');
+    try {
+      return await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
+    } catch (error) {
+      throw error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError('Redis cluster topology is unknown.', { cause: error });
+    }
+  }
+
+  async #scan(
+    node: NodeLink,
+    cursor: string,
+    count: number,
+    recordsOnly: boolean,
+  ): Promise<[string, string[]]> {
+    const args = ['SCAN', cursor, 'MATCH', this.#keys.pattern, 'COUNT', String(count)];
+    // Records are strings, user indexes sorted sets: TYPE filters on the server.
+    if (recordsOnly) args.push('TYPE', 'string');
+    const reply = await this.#runOn(node, args, 'SCAN');
+    if (!Array.isArray(reply) || reply.length !== 2) {
+      throw new StoreUnavailableError('Redis SCAN gave an unexpected reply.');
+    }
+    return [text(reply[0]), strings(reply[1])];
+  }
+
+  /** UNLINK in batches; in a cluster one batch per slot, as multi-key commands require. */
+  async #unlink(node: NodeLink, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (!this.#link.cluster) {
+      await this.#runOn(node, ['UNLINK', ...keys], 'UNLINK');
+      return;
+    }
+    const bySlot = new Map<number, string[]>();
+    for (const key of keys) {
+      const slot = slotOf(key);
+      const batch = bySlot.get(slot);
+      if (batch) batch.push(key);
+      else bySlot.set(slot, [key]);
+    }
+    await Promise.all(
+      [...bySlot.values()].map((batch) =>
+        this.#run(['UNLINK', ...batch], batch[0] as string, 'UNLINK'),
+      ),
+    );
+  }
+
+  // --- the client's events and the server's settings -------------------------
+
+  /**
+   * Listens to the client so that its connection state is known and an
+   * 'error' event can never go unhandled (node-redis would throw it, and stop
+   * reconnecting). Listeners the application added still get every event;
+   * close() removes only the store's own.
+   */
+  #watchClient(): () => void {
+    const emitter = this.#link.emitter;
+    const down = () => {
+      this.#down = true;
+    };
+    const ready = () => {
+      this.#down = false;
+      for (const wake of this.#readyWaiters.splice(0)) wake(true);
+    };
+    const failed = () => {
+      down();
+      // A first connection that fails does not leave callers waiting.
+      for (const wake of this.#readyWaiters.splice(0)) wake(false);
+    };
+    const listeners: Array<[string, () => void]> = [
+      ['error', failed],
+      ['reconnecting', down],
+      ['end', failed],
+      ['ready', ready],
+    ];
+    for (const [event, listener] of listeners) emitter.on(event, listener);
+    return () => {
+      for (const [event, listener] of listeners) emitter.removeListener(event, listener);
+    };
+  }
+
+  #maybeCheckPolicy(): void {
+    if (this.#policyCheck !== 'todo') return;
+    this.#policyCheck = 'running';
+    this.#checkEvictionPolicy().then(
+      () => {
+        this.#policyCheck = 'done';
+      },
+      (error: unknown) => {
+        // Unreachable: try again later. Refused (CONFIG disabled, as on many
+        // hosted services): nothing to learn.
+        const transient =
+          error instanceof StoreUnavailableError && !/ERR|NOPERM/.test(causeText(error));
+        this.#policyCheck = transient ? 'todo' : 'done';
+      },
+    );
+  }
+
+  /**
+   * Every policy but `noeviction` may delete sessions to make room: the
+   * `allkeys-*` ones any key, the `volatile-*` ones any key with an expiry,
+   * which every session has. Users would be logged out with no error.
+   */
+  async #checkEvictionPolicy(): Promise<void> {
+    for (const node of await this.#masters()) {
+      const reply = await this.#runOn(node, ['CONFIG', 'GET', 'maxmemory-policy'], 'CONFIG GET');
+      const policy = configValue(reply, 'maxmemory-policy');
+      if (policy === undefined || policy === 'noeviction') continue;
+      const warning: RedisStoreWarning = {
+        code: 'SESS_REDIS_EVICTION_POLICY',
+        policy,
+        server: node.name,
+        message:
+          `Redis at ${node.name} has maxmemory-policy ${policy}: when memory runs out it deletes ` +
+          'sessions without an error, logging users out. Use noeviction (writes then fail ' +
+          'visibly) or a Redis of its own for sessions.',
+      };
+      if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+      else process.emitWarning(warning.message, { code: warning.code });
+      return;
+    }
+  }
+}
+
+/**
+ * How long a session's user index entry lasts: past its expiry by as much
+ * again (at most a week), so the touches that usually follow fit within it
+ * and cost one round trip; only a touch beyond it extends the entry first.
+ */
+function coverUntil(expiresAt: number, now: number): number {
+  const headroom = Math.min(Math.max(expiresAt - now, 0), MAX_COVER_HEADROOM_MS);
+  return Math.min(expiresAt + headroom, Number.MAX_SAFE_INTEGER);
+}
+
+async function attempt(
+  send: () => Promise<unknown>,
+  noScript?: { script: Script; retry: () => Promise<unknown> },
+): Promise<unknown> {
+  try {
+    return await send();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // The server lost its script cache (restart, failover, SCRIPT FLUSH):
+    // EVAL sends the source and caches it again.
+    if (noScript && message.startsWith('NOSCRIPT')) return attemptOnce(noScript.retry);
+    if (message.includes('WRONGTYPE')) {
+      throw new CorruptRecordError('A key of this store holds a value of another type.', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+async function attemptOnce(send: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await send();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.includes('WRONGTYPE')) {
+      throw new CorruptRecordError('A key of this store holds a value of another type.', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function corrupt(reply: unknown): CorruptRecordError {
+  return new CorruptRecordError(
+    reply === -1
+      ? 'A stored session is not in the @sess/redis format.'
+      : 'Redis gave an unexpected reply to a @sess/redis script.',
+  );
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  throw new CorruptRecordError('Redis returned a value that is not a string.');
+}
+
+function strings(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new StoreUnavailableError('Redis gave an unexpected reply.');
+  return value.map(text);
+}
+
+function causeText(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : String(cause ?? '');
+}
+
+/** CONFIG GET replies as a flat array (RESP2) or a map (RESP3), by client. */
+function configValue(reply: unknown, name: string): string | undefined {
+  if (Array.isArray(reply)) {
+    const at = reply.findIndex((item) => text(item) === name);
+    return at >= 0 && at + 1 < reply.length ? text(reply[at + 1]) : undefined;
+  }
+  if (reply instanceof Map) return reply.has(name) ? text(reply.get(name)) : undefined;
+  if (typeof reply === 'object' && reply !== null && name in reply) {
+    return text((reply as Record<string, unknown>)[name]);
+  }
+  return undefined;
+}
