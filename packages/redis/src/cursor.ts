@@ -26,7 +26,9 @@ export function decodeScanCursor(cursor: string | undefined, nodes: number): Sca
   if (
     !Number.isSafeInteger(index) ||
     index < 0 ||
-    index >= nodes ||
+    // Past the last server when only carried ids are left.
+    index > nodes ||
+    (index === nodes && pending.length === 0) ||
     scan === undefined ||
     !/^\d{1,20}$/.test(scan) ||
     !pending.every(isValidSessionId)

@@ -159,29 +159,28 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const version = this.#versions.next();
     const key = this.#keys.record(id);
     const expiresAt = String(record.expiresAt);
+    const written = { ok: true, version } as const;
     if (record.userId === undefined) {
       const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
       const reply = await this.#run(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET');
-      return reply === null ? EXISTS : { ok: true, version };
+      if (reply !== null) return written;
+      // Taken: by a live record, or one that expired by this clock and not yet by Redis's.
+      const retried = await this.#eval(CREATE, [key], [value, expiresAt, String(now)]);
+      return retried === 1 ? written : EXISTS;
     }
     const user = encodeUserId(record.userId);
     const until = coverUntil(record.expiresAt, now);
     const value = encodeRecord(version, record.expiresAt, until, user, record.data);
     const index = this.#keys.userIndex(user);
+    const args = [value, expiresAt, String(now), id, String(until)];
     if (!this.#link.cluster) {
-      const reply = await this.#eval(
-        CREATE,
-        [key, index],
-        [value, expiresAt, String(now), id, String(until)],
-      );
-      return reply === 1 ? { ok: true, version } : EXISTS;
+      return (await this.#eval(CREATE, [key, index], args)) === 1 ? written : EXISTS;
     }
     // Cluster: the index lives in another slot. It is made to cover the
     // session first, so it never lacks a live one; a refused create leaves an
     // entry that list() and destroyByUser() see through and that expires.
     await this.#eval(COVER, [index], [id, String(until), String(now)]);
-    const reply = await this.#run(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET');
-    return reply === null ? EXISTS : { ok: true, version };
+    return (await this.#eval(CREATE, [key], args)) === 1 ? written : EXISTS;
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {

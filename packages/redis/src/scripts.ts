@@ -42,13 +42,18 @@ local function cover(index, id, untilMs, now)
 end`;
 
 /**
- * create with a user, standalone: KEYS record, index.
- * ARGV value, expiresAt, now, id, indexedUntil. Returns 1 written, 0 exists.
+ * create: KEYS record [, index]. ARGV value, expiresAt, now [, id, indexedUntil].
+ * Returns 1 written, 0 exists. A record still in Redis but past its expiresAt
+ * by the application's clock counts as gone, as it does for get().
  */
 export const CREATE = script(
   'create',
-  `if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 0 end
-cover(KEYS[2], ARGV[4], ARGV[5], ARGV[3])
+  `if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then
+  local h = header(KEYS[1], 33)
+  if not h or live(h, ARGV[3]) then return 0 end
+  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+end
+if KEYS[2] then cover(KEYS[2], ARGV[4], ARGV[5], ARGV[3]) end
 return 1`,
 );
 
