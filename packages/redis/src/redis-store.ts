@@ -449,13 +449,17 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 
   async #masters(): Promise<NodeLink[]> {
     if (this.#closed) throw new StoreUnavailableError('This RedisStore is closed.');
+    let masters: NodeLink[];
     try {
-      return await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
+      masters = await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
     } catch (error) {
       throw error instanceof StoreUnavailableError
         ? error
         : new StoreUnavailableError('Redis cluster topology is unknown.', { cause: error });
     }
+    // A cluster client that lost every node knows no master: that is an outage, not an empty store.
+    if (masters.length === 0) throw new StoreUnavailableError('No Redis master is reachable.');
+    return masters;
   }
 
   async #scan(
