@@ -536,31 +536,40 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   #maybeCheckPolicy(): void {
     if (this.#policyCheck !== 'todo') return;
     this.#policyCheck = 'running';
-    this.#checkEvictionPolicy().then(
-      () => {
+    this.checkMemoryPolicy().then(
+      (warning) => {
         this.#policyCheck = 'done';
+        if (warning === undefined) return;
+        if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+        else process.emitWarning(warning.message, { code: warning.code });
       },
       (error: unknown) => {
-        // Unreachable: try again later. Refused (CONFIG disabled, as on many
-        // hosted services): nothing to learn.
-        const transient =
-          error instanceof StoreUnavailableError && !/ERR|NOPERM/.test(causeText(error));
-        this.#policyCheck = transient ? 'todo' : 'done';
+        // Unreachable: try again on a later call. Refused (CONFIG is disabled
+        // on many hosted services): there is nothing to learn.
+        const refused = /ERR|NOPERM/.test(causeText(error));
+        this.#policyCheck = refused ? 'done' : 'todo';
       },
     );
   }
 
   /**
-   * Every policy but `noeviction` may delete sessions to make room: the
-   * `allkeys-*` ones any key, the `volatile-*` ones any key with an expiry,
-   * which every session has. Users would be logged out with no error.
+   * Reads `maxmemory-policy` on every master and describes the risk if one
+   * may evict sessions. Every policy but `noeviction` may: the `allkeys-*`
+   * ones any key, the `volatile-*` ones any key with an expiry, which every
+   * session has; users would be logged out with no error. The store runs
+   * this once by itself on first use and emits `warning`; call it at startup
+   * to make a deployment check of it.
+   *
+   * @example
+   * const risk = await store.checkMemoryPolicy();
+   * if (risk) throw new Error(risk.message);
    */
-  async #checkEvictionPolicy(): Promise<void> {
+  async checkMemoryPolicy(): Promise<RedisStoreWarning | undefined> {
     for (const node of await this.#masters()) {
       const reply = await this.#runOn(node, ['CONFIG', 'GET', 'maxmemory-policy'], 'CONFIG GET');
       const policy = configValue(reply, 'maxmemory-policy');
       if (policy === undefined || policy === 'noeviction') continue;
-      const warning: RedisStoreWarning = {
+      return {
         code: 'SESS_REDIS_EVICTION_POLICY',
         policy,
         server: node.name,
@@ -569,10 +578,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
           'sessions without an error, logging users out. Use noeviction (writes then fail ' +
           'visibly) or a Redis of its own for sessions.',
       };
-      if (this.listenerCount('warning') > 0) this.emit('warning', warning);
-      else process.emitWarning(warning.message, { code: warning.code });
-      return;
     }
+    return undefined;
   }
 }
 
@@ -640,8 +647,8 @@ function strings(value: unknown): string[] {
   return value.map(text);
 }
 
-function causeText(error: Error): string {
-  const cause = (error as { cause?: unknown }).cause;
+function causeText(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
   return cause instanceof Error ? cause.message : String(cause ?? '');
 }
 
