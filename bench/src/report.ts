@@ -48,7 +48,7 @@ export function markdownTable(rows: Row[]): string {
 }
 
 const COLORS = ['#2563eb', '#9ca3af', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6'];
-const escape = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const xml = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A grouped bar chart of ops/s per phase and concurrency, one bar per store. */
 export function svgChart(backend: string, rows: Row[]): string {
@@ -61,14 +61,14 @@ export function svgChart(backend: string, rows: Row[]): string {
   const width = left + groups.length * groupWidth + 20;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 90}" font-family="sans-serif" font-size="11">`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escape(backend)}: operations per second (higher is better)</text>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${xml(backend)}: operations per second (higher is better)</text>`,
   ];
   for (let tick = 0; tick <= 4; tick++) {
     const value = (max * tick) / 4;
     const y = top + height - (height * tick) / 4;
     parts.push(
       `<line x1="${left}" x2="${width - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`,
-      `<text x="${left - 6}" y="${y + 4}" text-anchor="end">${escape(fmt(value))}</text>`,
+      `<text x="${left - 6}" y="${y + 4}" text-anchor="end">${xml(fmt(value))}</text>`,
     );
   }
   groups.forEach((group, g) => {
@@ -78,13 +78,13 @@ export function svgChart(backend: string, rows: Row[]): string {
       if (!row) return;
       const h = (row.opsPerSec / max) * height;
       parts.push(
-        `<rect x="${x0 + t * bar}" y="${top + height - h}" width="${bar - 2}" height="${h}" fill="${COLORS[t % COLORS.length]}"><title>${escape(`${target} ${group}: ${fmt(row.opsPerSec)} ops/s`)}</title></rect>`,
+        `<rect x="${x0 + t * bar}" y="${top + height - h}" width="${bar - 2}" height="${h}" fill="${COLORS[t % COLORS.length]}"><title>${xml(`${target} ${group}: ${fmt(row.opsPerSec)} ops/s`)}</title></rect>`,
       );
     });
     const [phase, concurrency] = group.split('@');
     parts.push(
-      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 14}" text-anchor="middle">${escape(phase ?? '')}</text>`,
-      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 27}" text-anchor="middle" fill="#6b7280">×${escape(concurrency ?? '')}</text>`,
+      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 14}" text-anchor="middle">${xml(phase ?? '')}</text>`,
+      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 27}" text-anchor="middle" fill="#6b7280">×${xml(concurrency ?? '')}</text>`,
     );
   });
   targets.forEach((target, t) => {
@@ -92,7 +92,7 @@ export function svgChart(backend: string, rows: Row[]): string {
     const y = top + height + 50;
     parts.push(
       `<rect x="${x}" y="${y}" width="10" height="10" fill="${COLORS[t % COLORS.length]}"/>`,
-      `<text x="${x + 14}" y="${y + 9}">${escape(target)}</text>`,
+      `<text x="${x + 14}" y="${y + 9}">${xml(target)}</text>`,
     );
   });
   parts.push('</svg>');

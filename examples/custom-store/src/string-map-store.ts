@@ -1,0 +1,132 @@
+import {
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  type Clock,
+  CorruptRecordError,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+  type UpdateOptions,
+  type WriteResult,
+} from '@sess/core';
+
+interface Stored {
+  data: string;
+  expiresAt: number;
+  userId?: string;
+  version: string;
+}
+
+/**
+ * A session store over any synchronous string map (here a `Map`, in real life
+ * perhaps `localStorage` or an embedded key-value engine). Records are kept
+ * as JSON strings, so it shows the corrupt-record path too.
+ */
+export class StringMapStore implements SessionStore {
+  readonly capabilities: StoreCapabilities = {
+    expiry: 'sweep',
+    list: false,
+    count: false,
+    users: false,
+    clear: false,
+    ttlResolutionMs: 0,
+    maxPayloadBytes: 16 * 1024,
+  };
+
+  readonly #map: Map<string, string>;
+  readonly #prefix: string;
+  readonly #now: Clock;
+  #writes = 0;
+
+  constructor(options: { map: Map<string, string>; prefix: string; now?: Clock }) {
+    this.#map = options.map;
+    this.#prefix = options.prefix;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    assertSessionId(id);
+    const stored = this.#read(id);
+    return stored && { ...stored };
+  }
+
+  async create(id: string, record: SessionRecord): Promise<WriteResult> {
+    assertWrite(id, record, this.#limits());
+    if (this.#read(id)) return { ok: false, reason: 'exists' };
+    return { ok: true, version: this.#write(id, record) };
+  }
+
+  async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    assertWrite(id, record, this.#limits());
+    const current = this.#read(id);
+    if (!current) return { ok: false, reason: 'missing' };
+    if (options?.ifVersion !== undefined && options.ifVersion !== current.version) {
+      return { ok: false, reason: 'conflict' };
+    }
+    return { ok: true, version: this.#write(id, record) };
+  }
+
+  async touch(id: string, expiresAt: number): Promise<boolean> {
+    assertSessionId(id);
+    assertExpiry(expiresAt, this.#now());
+    const current = this.#read(id);
+    if (!current) return false;
+    this.#map.set(this.#key(id), JSON.stringify({ ...current, expiresAt }));
+    return true;
+  }
+
+  async destroy(id: string): Promise<void> {
+    assertSessionId(id);
+    this.#map.delete(this.#key(id));
+  }
+
+  async clearExpired(): Promise<number> {
+    let removed = 0;
+    for (const key of [...this.#map.keys()]) {
+      if (!key.startsWith(this.#prefix)) continue;
+      const id = key.slice(this.#prefix.length);
+      if (this.#read(id, { keepCorrupt: true }) === null) {
+        this.#map.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+
+  #key(id: string): string {
+    return this.#prefix + id;
+  }
+
+  #limits() {
+    return { now: this.#now(), maxPayloadBytes: this.capabilities.maxPayloadBytes };
+  }
+
+  /** The live record; expired reads as null, corrupt is dropped and reads as null. */
+  #read(id: string, options: { keepCorrupt?: boolean } = {}): Stored | null {
+    const raw = this.#map.get(this.#key(id));
+    if (raw === undefined) return null;
+    let stored: Stored;
+    try {
+      stored = JSON.parse(raw) as Stored;
+      if (typeof stored.data !== 'string' || typeof stored.expiresAt !== 'number') {
+        throw new CorruptRecordError('record fields have the wrong types');
+      }
+    } catch {
+      if (!options.keepCorrupt) this.#map.delete(this.#key(id));
+      return null;
+    }
+    return stored.expiresAt > this.#now() ? stored : null;
+  }
+
+  #write(id: string, record: SessionRecord): string {
+    const version = `${Date.now().toString(36)}.${(++this.#writes).toString(36)}`;
+    const stored: Stored = { data: record.data, expiresAt: record.expiresAt, version };
+    if (record.userId !== undefined) stored.userId = record.userId;
+    this.#map.set(this.#key(id), JSON.stringify(stored));
+    return version;
+  }
+}
