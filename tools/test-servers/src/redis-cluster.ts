@@ -94,7 +94,14 @@ async function clusterOk(port: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const { stdout } = await run('redis-cli', ['-h', LOOPBACK, '-p', String(port), 'cluster', 'info']);
+      const { stdout } = await run('redis-cli', [
+        '-h',
+        LOOPBACK,
+        '-p',
+        String(port),
+        'cluster',
+        'info',
+      ]);
       if (stdout.includes('cluster_state:ok') && stdout.includes('cluster_slots_ok:16384')) return;
     } catch {
       // not answering yet
