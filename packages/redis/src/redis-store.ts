@@ -5,6 +5,7 @@ import {
   assertSessionId,
   assertUserId,
   assertWrite,
+  asUnavailable,
   CorruptRecordError,
   type DestroyByUserOptions,
   InvalidOptionError,
@@ -22,7 +23,13 @@ import {
 } from '@sess/core';
 import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
 import { KeyLayout, slotOf } from './keys.js';
-import { linkTo, type NodeLink, type RedisClientLike, type RedisLink } from './link.js';
+import {
+  type LinkState,
+  linkTo,
+  type NodeLink,
+  type RedisClientLike,
+  type RedisLink,
+} from './link.js';
 import { decodeRecord, encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
 import { COVER, CREATE, DESTROY_OWNED, type Script, TOUCH, UPDATE } from './scripts.js';
 
@@ -142,117 +149,153 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     });
   }
 
-  async get(id: string): Promise<StoredSession | null> {
-    assertSessionId(id);
+  // The hot operations are plain functions, not async ones: each returns the
+  // one promise #command makes, with the reply decoded in the same step.
+
+  get(id: string): Promise<StoredSession | null> {
+    try {
+      assertSessionId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const key = this.#keys.record(id);
-    const value = await this.#run(['GET', key], key, 'GET');
-    if (value === null || value === undefined) return null;
-    const record = decodeRecord(text(value));
-    // Redis expires the key at expiresAt by its own clock; this holds the
-    // rule by the application's clock too.
-    return record.expiresAt > Date.now() ? record : null;
+    return this.#command(['GET', key], key, 'GET', toSession);
   }
 
-  async create(id: string, record: SessionRecord): Promise<WriteResult> {
+  create(id: string, record: SessionRecord): Promise<WriteResult> {
     const now = Date.now();
-    assertWrite(id, record, this.#limits(now));
+    try {
+      assertWrite(id, record, this.#limits(now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const version = this.#versions.next();
     const key = this.#keys.record(id);
-    const expiresAt = String(record.expiresAt);
-    const written = { ok: true, version } as const;
-    if (record.userId === undefined) {
-      const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
-      const reply = await this.#run(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET');
-      if (reply !== null) return written;
-      // Taken: by a live record, or one that expired by this clock and not yet by Redis's.
-      const retried = await this.#eval(CREATE, [key], [value, expiresAt, String(now)]);
-      return retried === 1 ? written : EXISTS;
-    }
-    const user = encodeUserId(record.userId);
+    const expiresAt = lastLiveMs(record.expiresAt);
+    if (record.userId !== undefined) return this.#createOwned(id, record, version, now);
+    const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+    const written: WriteResult = { ok: true, version };
+    return this.#command(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET', (reply) =>
+      reply === null ? undefined : written,
+    ).then(
+      (result) =>
+        result ??
+        // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
+        this.#eval(CREATE, [key], [value, expiresAt, String(now)], (reply) =>
+          reply === 1 ? written : EXISTS,
+        ),
+    );
+  }
+
+  async #createOwned(
+    id: string,
+    record: SessionRecord,
+    version: string,
+    now: number,
+  ): Promise<WriteResult> {
+    const key = this.#keys.record(id);
+    const user = encodeUserId(record.userId as string);
     const until = coverUntil(record.expiresAt, now);
     const value = encodeRecord(version, record.expiresAt, until, user, record.data);
     const index = this.#keys.userIndex(user);
-    const args = [value, expiresAt, String(now), id, String(until)];
-    if (!this.#link.cluster) {
-      return (await this.#eval(CREATE, [key, index], args)) === 1 ? written : EXISTS;
-    }
+    const args = [value, lastLiveMs(record.expiresAt), String(now), id, String(until)];
+    const written = (reply: unknown): WriteResult => (reply === 1 ? { ok: true, version } : EXISTS);
+    if (!this.#link.cluster) return this.#eval(CREATE, [key, index], args, written);
     // Cluster: the index lives in another slot. It is made to cover the
     // session first, so it never lacks a live one; a refused create leaves an
     // entry that list() and destroyByUser() see through and that expires.
-    await this.#eval(COVER, [index], [id, String(until), String(now)]);
-    return (await this.#eval(CREATE, [key], args)) === 1 ? written : EXISTS;
+    await this.#eval(COVER, [index], [id, String(until), String(now)], ok);
+    return this.#eval(CREATE, [key], args, written);
   }
 
-  async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+  update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     const now = Date.now();
-    assertWrite(id, record, this.#limits(now));
     const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+    try {
+      assertWrite(id, record, this.#limits(now));
+      if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+        throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     const version = this.#versions.next();
     const key = this.#keys.record(id);
-    const keys = [key];
-    const args = ['', String(record.expiresAt), String(now), ifVersion ?? ''];
-    let value: string;
+    const args = ['', lastLiveMs(record.expiresAt), String(now), ifVersion ?? ''];
+    const outcome = (reply: unknown): WriteResult => {
+      if (reply === 1) return { ok: true, version };
+      if (reply === 0) return MISSING;
+      if (reply === 2) return CONFLICT;
+      throw corrupt(reply);
+    };
     if (record.userId === undefined) {
-      value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
-    } else {
-      const user = encodeUserId(record.userId);
-      const until = coverUntil(record.expiresAt, now);
-      value = encodeRecord(version, record.expiresAt, until, user, record.data);
-      const index = this.#keys.userIndex(user);
-      if (this.#link.cluster) {
-        await this.#eval(COVER, [index], [id, String(until), String(now)]);
-      } else {
-        keys.push(index);
-        args.push(id, String(until));
-      }
+      args[0] = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+      return this.#eval(UPDATE, [key], args, outcome);
     }
-    args[0] = value;
-    const reply = await this.#eval(UPDATE, keys, args);
-    switch (reply) {
-      case 1:
-        return { ok: true, version };
-      case 0:
-        return MISSING;
-      case 2:
-        return CONFLICT;
-      default:
-        throw corrupt(reply);
+    const user = encodeUserId(record.userId);
+    const until = coverUntil(record.expiresAt, now);
+    args[0] = encodeRecord(version, record.expiresAt, until, user, record.data);
+    const index = this.#keys.userIndex(user);
+    if (!this.#link.cluster) {
+      return this.#eval(UPDATE, [key, index], [...args, id, String(until)], outcome);
     }
+    // Cluster: cover first, as in create.
+    return this.#eval(COVER, [index], [id, String(until), String(now)], ok).then(() =>
+      this.#eval(UPDATE, [key], args, outcome),
+    );
   }
 
-  async touch(id: string, expiresAt: number): Promise<boolean> {
-    assertSessionId(id);
+  touch(id: string, expiresAt: number): Promise<boolean> {
     const now = Date.now();
-    assertExpiry(expiresAt, now);
+    try {
+      assertSessionId(id);
+      assertExpiry(expiresAt, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const key = this.#keys.record(id);
-    const args = [pad16(expiresAt), String(expiresAt), String(now), '', ''];
-    // A session with a user may need its index entry extended first; the
-    // script says so by returning the user. Rare: entries reach past the
-    // session's expiry (see coverUntil). Repeated only if the session changes
-    // hands meanwhile.
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const reply = await this.#eval(TOUCH, [key], args);
-      if (reply === 1) return true;
-      if (reply === 0) return false;
-      if (typeof reply !== 'string' && !Buffer.isBuffer(reply)) throw corrupt(reply);
-      const user = text(reply);
+    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now), '', ''];
+    return this.#eval(TOUCH, [key], args, touched).then((result) =>
+      typeof result === 'boolean' ? result : this.#touchCovered(id, expiresAt, now, args, result),
+    );
+  }
+
+  /**
+   * The touch script found that the session's user index entry ends before
+   * the new expiry, and named the user: extend the entry first, then touch
+   * with proof of it. Rare: entries reach well past their session's expiry
+   * (see coverUntil). Repeated only if the session changes hands meanwhile.
+   */
+  async #touchCovered(
+    id: string,
+    expiresAt: number,
+    now: number,
+    args: string[],
+    user: string,
+  ): Promise<boolean> {
+    const key = this.#keys.record(id);
+    for (let attempt = 0; attempt < 3; attempt++) {
       const until = coverUntil(expiresAt, now);
-      await this.#eval(COVER, [this.#keys.userIndex(user)], [id, String(until), String(now)]);
+      await this.#eval(COVER, [this.#keys.userIndex(user)], [id, String(until), String(now)], ok);
       args[3] = user;
       args[4] = pad16(until);
+      const result = await this.#eval(TOUCH, [key], args, touched);
+      if (typeof result === 'boolean') return result;
+      user = result;
     }
     throw new StoreUnavailableError('touch() lost every race with concurrent updates; retry.');
   }
 
-  async destroy(id: string): Promise<void> {
-    assertSessionId(id);
+  destroy(id: string): Promise<void> {
+    try {
+      assertSessionId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const key = this.#keys.record(id);
     // The user index entry, if any, stays until it expires: list() and
     // destroyByUser() check every entry against its record.
-    await this.#run(['UNLINK', key], key, 'UNLINK');
+    return this.#command(['UNLINK', key], key, 'UNLINK', nothing);
   }
 
   async list(options?: ListOptions): Promise<ListPage> {
@@ -320,7 +363,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     if (except !== undefined) assertSessionId(except);
     const user = encodeUserId(userId);
     const index = this.#keys.userIndex(user);
-    const members = strings(await this.#run(['ZRANGE', index, '0', '-1'], index, 'ZRANGE'));
+    const members = await this.#command(['ZRANGE', index, '0', '-1'], index, 'ZRANGE', strings);
     const ids = members.filter((id) => id !== except && isValidSessionId(id));
     const now = String(Date.now());
     let destroyed = 0;
@@ -331,10 +374,10 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
           // Standalone: the index entry goes in the same atomic step. Cluster:
           // it stays until it expires, and is seen through meanwhile.
           const keys = this.#link.cluster ? [key] : [key, index];
-          return this.#eval(DESTROY_OWNED, keys, [user, now, id]);
+          return this.#eval(DESTROY_OWNED, keys, [user, now, id], (reply) => reply === 1);
         }),
       );
-      for (const reply of replies) if (reply === 1) destroyed++;
+      for (const wasLive of replies) if (wasLive) destroyed++;
     }
     return destroyed;
   }
@@ -364,8 +407,13 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const after = decodeUserCursor(cursor);
     const index = this.#keys.userIndexOf(userId);
     const now = Date.now();
-    const reply = await this.#run(['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE'], index, 'ZRANGE');
-    const candidates = strings(reply)
+    const members = await this.#command(
+      ['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE'],
+      index,
+      'ZRANGE',
+      strings,
+    );
+    const candidates = members
       .filter((id) => isValidSessionId(id) && (after === undefined || id > after))
       .sort();
     const page = candidates.slice(0, limit);
@@ -391,64 +439,93 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     return { now, maxPayloadBytes: this.capabilities.maxPayloadBytes };
   }
 
-  /** Runs a script by its SHA, sending the source once if the server lacks it. */
-  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+  /** Runs a script by its SHA; sends the source when the server lacks it (NOSCRIPT). */
+  #eval<T>(script: Script, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
     const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
-    return this.#run(command, keys[0] as string, `script ${script.name}`, script);
+    return this.#command(command, keys[0] as string, `script ${script.name}`, map, script);
   }
 
-  /** One routed command, bounded by operationTimeoutMs, failures typed. */
-  #run(args: string[], key: string, what: string, script?: Script): Promise<unknown> {
-    return this.#bounded(
-      what,
-      () => this.#link.send(args, key),
-      script && {
-        script,
-        retry: () => this.#link.send(['EVAL', script.source, ...args.slice(2)], key),
-      },
-    );
-  }
-
-  /** One command to a given server. */
-  #runOn(node: NodeLink, args: string[], what: string): Promise<unknown> {
-    return this.#bounded(what, () => node.send(args));
-  }
-
-  #bounded(
+  /**
+   * Sends one command (routed by `key`, or to `node`), bounded by
+   * operationTimeoutMs, and maps its reply with `map` in the same step. One
+   * promise per call: this is every operation's path, so it stays lean.
+   */
+  #command<T>(
+    args: string[],
+    target: string | NodeLink,
     what: string,
-    send: () => Promise<unknown>,
-    noScript?: { script: Script; retry: () => Promise<unknown> },
-  ): Promise<unknown> {
-    const label = `Redis ${what}`;
-    if (this.#closed) {
-      return Promise.reject(new StoreUnavailableError('This RedisStore is closed.'));
-    }
+    map: (reply: unknown) => T,
+    script?: Script,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
     const state = this.#link.state();
-    if (state === 'ready') {
-      this.#maybeCheckPolicy();
-      return withTimeout(attempt(send, noScript), this.#timeoutMs, label);
-    }
-    // Never queue into a client that knows it is offline: the command would
-    // run whenever the server returns, long after the caller gave up.
+    if (state !== 'ready')
+      return this.#whenConnected(state, what, (remainingMs) =>
+        this.#command(args, target, what, map, script, remainingMs),
+      );
+    this.#maybeCheckPolicy();
+    const send = (command: string[]) =>
+      typeof target === 'string' ? this.#link.send(command, target) : target.send(command);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new StoreUnavailableError(`Redis ${what} did not answer within ${timeoutMs} ms.`));
+      }, timeoutMs);
+      const settle = (reply: unknown) => {
+        clearTimeout(timer);
+        try {
+          resolve(map(reply));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(failure(error, what));
+      };
+      const retry = (error: unknown) => {
+        // The server lost its script cache (restart, failover, SCRIPT
+        // FLUSH): EVAL sends the source, and caches it again.
+        if (script && errorText(error).startsWith('NOSCRIPT')) {
+          sent(() => send(['EVAL', script.source, ...args.slice(2)])).then(settle, fail);
+        } else {
+          fail(error);
+        }
+      };
+      sent(() => send(args)).then(settle, retry);
+    });
+  }
+
+  /**
+   * The client is not ready. Never queue into a client that knows it is
+   * offline: the command would run whenever the server returns, long after
+   * the caller gave up. A client still making its first connection is waited
+   * for, within the same bound.
+   */
+  #whenConnected<T>(
+    state: LinkState,
+    what: string,
+    then: (remainingMs: number) => Promise<T>,
+  ): Promise<T> {
     if (state !== 'connecting' || this.#down) {
       return Promise.reject(
-        new StoreUnavailableError(`${label}: the ${this.#link.kind} client is not connected.`),
+        new StoreUnavailableError(`Redis ${what}: the ${this.#link.kind} client is not connected.`),
       );
     }
-    // Still making its first connection: wait for it, within the same bound.
-    const sent = this.#whenReady().then((ready) => {
-      if (!ready) throw new StoreUnavailableError(`${label}: the store closed or Redis is down.`);
-      return attempt(send, noScript);
+    const deadline = Date.now() + this.#timeoutMs;
+    const ready = new Promise<boolean>((resolve) => this.#readyWaiters.push(resolve));
+    return withTimeout(ready, this.#timeoutMs, `Redis ${what}`).then((isReady) => {
+      if (!isReady) {
+        throw new StoreUnavailableError(
+          `Redis ${what}: the connection failed or the store closed.`,
+        );
+      }
+      return then(Math.max(1, deadline - Date.now()));
     });
-    return withTimeout(sent, this.#timeoutMs, label);
-  }
-
-  #whenReady(): Promise<boolean> {
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
   async #masters(): Promise<NodeLink[]> {
-    if (this.#closed) throw new StoreUnavailableError('This RedisStore is closed.');
+    if (this.#closed) throw closedError();
     let masters: NodeLink[];
     try {
       masters = await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
@@ -471,18 +548,19 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const args = ['SCAN', cursor, 'MATCH', this.#keys.pattern, 'COUNT', String(count)];
     // Records are strings, user indexes sorted sets: TYPE filters on the server.
     if (recordsOnly) args.push('TYPE', 'string');
-    const reply = await this.#runOn(node, args, 'SCAN');
-    if (!Array.isArray(reply) || reply.length !== 2) {
-      throw new StoreUnavailableError('Redis SCAN gave an unexpected reply.');
-    }
-    return [text(reply[0]), strings(reply[1])];
+    return this.#command(args, node, 'SCAN', (reply): [string, string[]] => {
+      if (!Array.isArray(reply) || reply.length !== 2) {
+        throw new StoreUnavailableError('Redis SCAN gave an unexpected reply.');
+      }
+      return [text(reply[0]), strings(reply[1])];
+    });
   }
 
   /** UNLINK in batches; in a cluster one batch per slot, as multi-key commands require. */
   async #unlink(node: NodeLink, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     if (!this.#link.cluster) {
-      await this.#runOn(node, ['UNLINK', ...keys], 'UNLINK');
+      await this.#command(['UNLINK', ...keys], node, 'UNLINK', nothing);
       return;
     }
     const bySlot = new Map<number, string[]>();
@@ -494,7 +572,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     }
     await Promise.all(
       [...bySlot.values()].map((batch) =>
-        this.#run(['UNLINK', ...batch], batch[0] as string, 'UNLINK'),
+        this.#command(['UNLINK', ...batch], batch[0] as string, 'UNLINK', nothing),
       ),
     );
   }
@@ -566,8 +644,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
    */
   async checkMemoryPolicy(): Promise<RedisStoreWarning | undefined> {
     for (const node of await this.#masters()) {
-      const reply = await this.#runOn(node, ['CONFIG', 'GET', 'maxmemory-policy'], 'CONFIG GET');
-      const policy = configValue(reply, 'maxmemory-policy');
+      const policy = await this.#command(
+        ['CONFIG', 'GET', 'maxmemory-policy'],
+        node,
+        'CONFIG GET',
+        (reply) => configValue(reply, 'maxmemory-policy'),
+      );
       if (policy === undefined || policy === 'noeviction') continue;
       return {
         code: 'SESS_REDIS_EVICTION_POLICY',
@@ -584,6 +666,17 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 }
 
 /**
+ * The time to give Redis (`PXAT`, `PEXPIREAT`): Redis keeps a key while its
+ * clock is at or before that time, and the contract says a record is gone
+ * from `expiresAt` on, so the last millisecond it may live is `expiresAt - 1`.
+ * With this, Redis (get, SCAN, count) and the store's own checks by the
+ * application's clock agree on the millisecond a record dies.
+ */
+function lastLiveMs(expiresAt: number): string {
+  return String(expiresAt - 1);
+}
+
+/**
  * How long a session's user index entry lasts: past its expiry by as much
  * again (at most a week), so the touches that usually follow fit within it
  * and cost one round trip; only a touch beyond it extends the entry first.
@@ -593,39 +686,51 @@ function coverUntil(expiresAt: number, now: number): number {
   return Math.min(expiresAt + headroom, Number.MAX_SAFE_INTEGER);
 }
 
-async function attempt(
-  send: () => Promise<unknown>,
-  noScript?: { script: Script; retry: () => Promise<unknown> },
-): Promise<unknown> {
+/** Calls `send`, turning a synchronous throw into a rejection. */
+function sent(send: () => Promise<unknown>): Promise<unknown> {
   try {
-    return await send();
+    return send();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // The server lost its script cache (restart, failover, SCRIPT FLUSH):
-    // EVAL sends the source and caches it again.
-    if (noScript && message.startsWith('NOSCRIPT')) return attemptOnce(noScript.retry);
-    if (message.includes('WRONGTYPE')) {
-      throw new CorruptRecordError('A key of this store holds a value of another type.', {
-        cause: error,
-      });
-    }
-    throw error;
+    return Promise.reject(error);
   }
 }
 
-async function attemptOnce(send: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return await send();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('WRONGTYPE')) {
-      throw new CorruptRecordError('A key of this store holds a value of another type.', {
-        cause: error,
-      });
-    }
-    throw error;
+/** A wrong type under one of our keys is a corrupt record; anything else is an outage. */
+function failure(error: unknown, what: string): Error {
+  if (errorText(error).includes('WRONGTYPE')) {
+    return new CorruptRecordError('A key of this store holds a value of another type.', {
+      cause: error,
+    });
   }
+  return asUnavailable(error, `Redis ${what}`);
 }
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closedError(): StoreUnavailableError {
+  return new StoreUnavailableError('This RedisStore is closed.');
+}
+
+function toSession(reply: unknown): StoredSession | null {
+  if (reply === null || reply === undefined) return null;
+  const record = decodeRecord(text(reply));
+  // Redis expires the key at expiresAt by its own clock; this holds the rule
+  // by the application's clock too.
+  return record.expiresAt > Date.now() ? record : null;
+}
+
+/** The touch script's reply: done, missing, or the user whose index must cover more first. */
+function touched(reply: unknown): boolean | string {
+  if (reply === 1) return true;
+  if (reply === 0) return false;
+  if (typeof reply === 'string' || Buffer.isBuffer(reply)) return text(reply);
+  throw corrupt(reply);
+}
+
+function ok(): void {}
+function nothing(): void {}
 
 function corrupt(reply: unknown): CorruptRecordError {
   return new CorruptRecordError(

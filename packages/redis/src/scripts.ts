@@ -42,7 +42,8 @@ local function cover(index, id, untilMs, now)
 end`;
 
 /**
- * create: KEYS record [, index]. ARGV value, expiresAt, now [, id, indexedUntil].
+ * create: KEYS record [, index]. ARGV value, lastLiveMs (expiresAt - 1, for PXAT), now
+ * [, id, indexedUntil].
  * Returns 1 written, 0 exists. A record still in Redis but past its expiresAt
  * by the application's clock counts as gone, as it does for get().
  */
@@ -58,7 +59,7 @@ return 1`,
 );
 
 /**
- * update: KEYS record [, index]. ARGV value, expiresAt, now, ifVersion ('' for
+ * update: KEYS record [, index]. ARGV value, lastLiveMs, now, ifVersion ('' for
  * none) [, id, indexedUntil]. Returns 1 written, 0 missing, 2 conflict, -1 corrupt.
  */
 export const UPDATE = script(
@@ -74,7 +75,7 @@ return 1`,
 );
 
 /**
- * touch: KEYS record. ARGV expiresAt (16 digits), expiresAt, now, coveredUser,
+ * touch: KEYS record. ARGV expiresAt (16 digits), lastLiveMs, now, coveredUser,
  * coveredUntil (16 digits). Returns 1 touched, 0 missing, -1 corrupt, or the
  * encoded userId when the user index must first be made to cover the new
  * expiry (the caller covers it, then calls again with coveredUser/Until).
