@@ -465,12 +465,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
         this.#command(args, target, what, map, script, remainingMs),
       );
     this.#maybeCheckPolicy();
-    const send = (command: string[]) =>
-      typeof target === 'string' ? this.#link.send(command, target) : target.send(command);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new StoreUnavailableError(`Redis ${what} did not answer within ${timeoutMs} ms.`));
-      }, timeoutMs);
+      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
       const settle = (reply: unknown) => {
         clearTimeout(timer);
         try {
@@ -483,17 +479,27 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
         clearTimeout(timer);
         reject(failure(error, what));
       };
-      const retry = (error: unknown) => {
+      const sending = this.#send(args, target);
+      if (script === undefined) {
+        sending.then(settle, fail);
+        return;
+      }
+      sending.then(settle, (error: unknown) => {
         // The server lost its script cache (restart, failover, SCRIPT
         // FLUSH): EVAL sends the source, and caches it again.
-        if (script && errorText(error).startsWith('NOSCRIPT')) {
-          sent(() => send(['EVAL', script.source, ...args.slice(2)])).then(settle, fail);
-        } else {
-          fail(error);
-        }
-      };
-      sent(() => send(args)).then(settle, retry);
+        if (!errorText(error).startsWith('NOSCRIPT')) return fail(error);
+        this.#send(['EVAL', script.source, ...args.slice(2)], target).then(settle, fail);
+      });
     });
+  }
+
+  /** Hands a command to the client; a synchronous throw becomes a rejection. */
+  #send(args: string[], target: string | NodeLink): Promise<unknown> {
+    try {
+      return typeof target === 'string' ? this.#link.send(args, target) : target.send(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -686,13 +692,8 @@ function coverUntil(expiresAt: number, now: number): number {
   return Math.min(expiresAt + headroom, Number.MAX_SAFE_INTEGER);
 }
 
-/** Calls `send`, turning a synchronous throw into a rejection. */
-function sent(send: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return send();
-  } catch (error) {
-    return Promise.reject(error);
-  }
+function expire(reject: (error: Error) => void, what: string, ms: number): void {
+  reject(new StoreUnavailableError(`Redis ${what} did not answer within ${ms} ms.`));
 }
 
 /** A wrong type under one of our keys is a corrupt record; anything else is an outage. */

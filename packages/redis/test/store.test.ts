@@ -189,7 +189,7 @@ describe('maxmemory-policy', () => {
   });
   afterAll(() => server.dispose());
 
-  for (const name of ['node-redis 5', 'ioredis 5'] as const) {
+  for (const name of CLIENTS) {
     it(`${name}: a policy that evicts sessions is reported once, as an event`, async () => {
       const app = await connect(name, [{ host: LOOPBACK, port: server.port }], { cluster: false });
       const store = new RedisStore({ client: app.client, prefix: prefix() });
