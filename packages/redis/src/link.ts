@@ -39,7 +39,8 @@ export interface RedisLink {
 interface NodeRedisClient {
   sendCommand(args: string[]): Promise<unknown>;
   readonly isOpen: boolean;
-  readonly isReady: boolean;
+  /** Absent on a client pool (`createClientPool`), whose clients reconnect on their own. */
+  readonly isReady?: boolean;
 }
 interface NodeRedisCluster {
   sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
@@ -67,6 +68,12 @@ export function linkTo(client: unknown): RedisLink {
     );
   }
   if (typeof c.call === 'function') return ioredisLink(client as IoredisClient & Emitter);
+  if (typeof c.getMasterNode === 'function') {
+    // Its sendCommand takes (isReadonly, args): not one we can tell apart safely.
+    throw new InvalidOptionError(
+      'node-redis Sentinel clients are not supported yet; pass an ioredis client configured with sentinels.',
+    );
+  }
   if (typeof c.sendCommand === 'function') {
     return typeof c.nodeClient === 'function'
       ? nodeRedisClusterLink(client as NodeRedisCluster & Emitter)
@@ -79,6 +86,7 @@ export function linkTo(client: unknown): RedisLink {
 
 type Emitter = { on: AnyMethod; removeListener: AnyMethod };
 
+/** A node-redis client, or a pool of them (same `sendCommand`). */
 function nodeRedisLink(client: NodeRedisClient & Emitter): RedisLink {
   const node: NodeLink = { name: 'standalone', send: (args) => client.sendCommand(args) };
   return {
@@ -88,7 +96,10 @@ function nodeRedisLink(client: NodeRedisClient & Emitter): RedisLink {
     masters: async () => [node],
     // While reconnecting node-redis is open but not ready, as it is while it
     // first connects; the store tells the two apart by the events it saw.
-    state: () => (client.isReady ? 'ready' : client.isOpen ? 'connecting' : 'closed'),
+    state: () => {
+      if (!client.isOpen) return 'closed';
+      return client.isReady === false ? 'connecting' : 'ready';
+    },
     emitter: client,
   };
 }

@@ -1,5 +1,5 @@
 import { LOOPBACK, startRedis } from '@sess/test-servers';
-import { CLIENTS } from './support/clients.js';
+import { STANDALONE_CLIENTS } from './support/clients.js';
 import { describeConformance } from './support/conformance.js';
 
 async function standalone() {
@@ -12,4 +12,4 @@ async function standalone() {
   };
 }
 
-for (const name of CLIENTS) describeConformance(name, 'standalone', standalone);
+for (const name of STANDALONE_CLIENTS) describeConformance(name, 'standalone', standalone);

@@ -175,6 +175,16 @@ describe('options', () => {
     client.disconnect();
   });
 
+  it('refuses a node-redis Sentinel client, whose sendCommand means something else', () => {
+    const sentinel = {
+      getMasterNode: () => undefined,
+      sendCommand: async () => null,
+      on: () => sentinel,
+      removeListener: () => sentinel,
+    };
+    assert.throws(() => new RedisStore({ client: sentinel }), /Sentinel/);
+  });
+
   it('rejects an ioredis client with a keyPrefix, which SCAN patterns would not carry', () => {
     const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' });
     assert.throws(() => new RedisStore({ client }), /keyPrefix/);

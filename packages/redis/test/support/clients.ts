@@ -1,12 +1,18 @@
 import { Redis as IORedis5, Cluster as IORedisCluster5 } from 'ioredis';
 import { Redis as IORedis6, Cluster as IORedisCluster6 } from 'ioredis6';
-import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
+import {
+  createClient as createClient5,
+  createClientPool as createClientPool5,
+  createCluster as createCluster5,
+} from 'redis';
 import { createClient as createClient6, createCluster as createCluster6 } from 'redis6';
 import type { RedisClientLike } from '../../src/index.js';
 
 /** The client libraries and versions every test runs against. */
 export const CLIENTS = ['node-redis 5', 'node-redis 6', 'ioredis 5', 'ioredis 6'] as const;
-export type ClientName = (typeof CLIENTS)[number];
+/** Standalone servers are also reached through a node-redis client pool. */
+export const STANDALONE_CLIENTS = [...CLIENTS, 'node-redis 5 pool'] as const;
+export type ClientName = (typeof STANDALONE_CLIENTS)[number];
 
 export interface Address {
   readonly host: string;
@@ -90,6 +96,16 @@ export async function connect(
         client,
         (args) => client.sendCommand(args),
         () => client.isOpen && client.close(),
+      );
+    }
+    case 'node-redis 5 pool': {
+      const pool = createClientPool5({ url, socket }, { minimum: 2, maximum: 4 });
+      if (listen) pool.on('error', record);
+      await pool.connect();
+      return done(
+        pool,
+        (args) => pool.sendCommand(args),
+        () => pool.close(),
       );
     }
     case 'ioredis 5 cluster': {
