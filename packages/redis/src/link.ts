@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@sess/core';
 
-// biome-ignore lint/suspicious/noExplicitAny: any client method signature is accepted here
-type AnyMethod = (...args: any[]) => unknown;
+/** Any function: a parameter list of `never` accepts every signature. */
+type AnyMethod = (...args: never[]) => unknown;
 
 /**
  * A Redis client the store accepts: a node-redis client (`createClient`) or
@@ -33,7 +33,7 @@ export interface RedisLink {
   masters(): Promise<NodeLink[]>;
   state(): LinkState;
   /** The client itself, for its events. */
-  readonly emitter: { on: AnyMethod; removeListener: AnyMethod };
+  readonly emitter: Emitter;
 }
 
 interface NodeRedisClient {
@@ -84,7 +84,11 @@ export function linkTo(client: unknown): RedisLink {
   );
 }
 
-type Emitter = { on: AnyMethod; removeListener: AnyMethod };
+/** The event methods every supported client has (Node's EventEmitter). */
+type Emitter = {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+};
 
 /** A node-redis client, or a pool of them (same `sendCommand`). */
 function nodeRedisLink(client: NodeRedisClient & Emitter): RedisLink {
