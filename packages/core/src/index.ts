@@ -28,6 +28,24 @@ export {
   UnsupportedOperationError,
 } from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export {
+  type CommitResult,
+  createSessionCodec,
+  defaultSessionCodec,
+  type ExpiryOptions,
+  ExpiryPolicy,
+  type MergeConflict,
+  type MergeFunction,
+  Session,
+  type SessionCodec,
+  type SessionCodecOptions,
+  type SessionData,
+  type SessionInfo,
+  SessionManager,
+  type SessionManagerOptions,
+  sessionIdOf,
+  TAGGED_JSON_FORMAT,
+} from './session/index.js';
 export { asUnavailable, withTimeout } from './timeout.js';
 export {
   assertExpiry,

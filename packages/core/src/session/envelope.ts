@@ -1,0 +1,61 @@
+import { SessionDataError } from '../errors.js';
+
+/**
+ * The envelope around every stored session. One header line, then the codec's
+ * payload untouched (no escaping, whatever it holds):
+ *
+ *   sess/1 <codec format> <createdAt> <absoluteExpiresAt>\n<payload>
+ *
+ * The creation time and the absolute deadline live here, not in the session
+ * data, so no codec or app key can collide with them, and a listing can read
+ * them without decoding the data. A reader of `sess/1` ignores header fields
+ * it does not know, so fields can be added without a new version.
+ */
+export interface Envelope {
+  /** The codec format that wrote `payload`. */
+  readonly format: string;
+  /** When the session was created (epoch ms). */
+  readonly createdAt: number;
+  /** When the session ends whatever its activity (epoch ms). */
+  readonly absoluteExpiresAt: number;
+  readonly payload: string;
+}
+
+const VERSION = 'sess/1';
+const FORMAT = /^[A-Za-z0-9._/-]{1,64}$/;
+const EPOCH_MS = /^\d{1,16}$/;
+
+/** True when a codec's `format` can be written into the header. */
+export function isValidFormat(format: unknown): format is string {
+  return typeof format === 'string' && FORMAT.test(format);
+}
+
+export function writeEnvelope(envelope: Envelope): string {
+  const { format, createdAt, absoluteExpiresAt, payload } = envelope;
+  return `${VERSION} ${format} ${createdAt} ${absoluteExpiresAt}\n${payload}`;
+}
+
+/** Parses the header; throws `SessionDataError` when the record is not a sess envelope it knows. */
+export function readEnvelope(data: string): Envelope {
+  const end = data.indexOf('\n');
+  const header = end === -1 ? [] : data.slice(0, end).split(' ');
+  const [version, format, created, absolute] = header;
+  if (version !== VERSION) {
+    throw new SessionDataError('The stored record is not a sess/1 session envelope.');
+  }
+  if (
+    !isValidFormat(format) ||
+    created === undefined ||
+    absolute === undefined ||
+    !EPOCH_MS.test(created) ||
+    !EPOCH_MS.test(absolute)
+  ) {
+    throw new SessionDataError('The stored session envelope has a malformed header.');
+  }
+  return {
+    format,
+    createdAt: Number(created),
+    absoluteExpiresAt: Number(absolute),
+    payload: data.slice(end + 1),
+  };
+}

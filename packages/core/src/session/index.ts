@@ -1,0 +1,19 @@
+export {
+  createSessionCodec,
+  defaultSessionCodec,
+  type SessionCodec,
+  type SessionCodecOptions,
+  type SessionData,
+  TAGGED_JSON_FORMAT,
+} from './codec.js';
+export {
+  type CommitResult,
+  type MergeConflict,
+  type MergeFunction,
+  type SessionInfo,
+  SessionManager,
+  type SessionManagerOptions,
+} from './manager.js';
+export { type ExpiryOptions, ExpiryPolicy } from './policy.js';
+export { Session } from './session.js';
+export { sessionIdOf } from './token.js';

@@ -1,0 +1,557 @@
+import type { Clock, SessionRecord, SessionStore, StoredSession } from '../contract.js';
+import {
+  CorruptRecordError,
+  InvalidOptionError,
+  PayloadTooLargeError,
+  SessionConflictError,
+  SessionDataError,
+  SessionStoreError,
+  UnsupportedOperationError,
+} from '../errors.js';
+import { assertUserId, payloadBytes, systemClock } from '../validation.js';
+import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
+import { isValidFormat, readEnvelope, writeEnvelope } from './envelope.js';
+import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
+import { Session, type SessionState, sessionState } from './session.js';
+import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';
+
+/** One key both this request and another one changed, handed to the `merge` option. */
+export interface MergeConflict {
+  readonly key: string;
+  /** The value when this request loaded the session (`undefined`: absent). */
+  readonly base: unknown;
+  /** The value this request set (`undefined`: it deleted the key). */
+  readonly ours: unknown;
+  /** The value stored now, written by the other request (`undefined`: absent). */
+  readonly theirs: unknown;
+}
+
+/** Decides the value of a key two requests changed; return `undefined` to delete it. */
+export type MergeFunction = (conflict: MergeConflict) => unknown;
+
+export interface SessionManagerOptions extends ExpiryOptions {
+  /** Where sessions live. The manager speaks only the store contract. */
+  readonly store: SessionStore;
+  /** Turns data into the stored string. Default: `defaultSessionCodec`. */
+  readonly codec?: SessionCodec;
+  /**
+   * Resolves a key changed by this request and, concurrently, by another.
+   * Default: this request's value wins for the keys it changed (last writer
+   * wins per key); keys it did not touch keep the other request's values.
+   */
+  readonly merge?: MergeFunction;
+  /** Retries of a save that met a concurrent write, before `SessionConflictError`. Default 10. */
+  readonly conflictRetries?: number;
+  /** Random bytes per token, 32 (256 bits, the default) to 96. */
+  readonly tokenBytes?: number;
+  /** Current time in epoch ms. Default `Date.now`. Give the store the same clock. */
+  readonly now?: Clock;
+}
+
+/**
+ * What the response's cookie must become:
+ * - `{ token, expiresAt }`: set the cookie to `token`, expiring at `expiresAt`
+ *   (the stored expiry: cookie and store agree);
+ * - `{ clear: true }`: the session was destroyed, clear the cookie;
+ * - `null`: send no cookie; the one the browser holds is still right. Also
+ *   the answer when the session ended while this request ran (a logout or
+ *   `destroyForUser` elsewhere): the changes of this request were dropped,
+ *   and the request that ended the session has already set the cookie.
+ */
+export type CommitResult =
+  | { readonly token: string; readonly expiresAt: number }
+  | { readonly clear: true }
+  | null;
+
+/** A session as `listForUser` describes it, without its token. */
+export interface SessionInfo<Data extends SessionData = SessionData> {
+  /** The store id, as `session.id` gives it. */
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly absoluteExpiresAt: number;
+  /** The session's data, with `includeData`; absent when it cannot be decoded. */
+  readonly data?: Partial<Data>;
+}
+
+const CREATE_ATTEMPTS = 3;
+const BACKOFF_BASE_MS = 2;
+const BACKOFF_CAP_MS = 200;
+const LIST_PAGE = 100;
+const READ_CONCURRENCY = 8;
+
+/**
+ * The session lifecycle: load by token, read and write keys, commit.
+ *
+ * Tokens are 256 random bits; the store sees only their SHA-256. Commit does
+ * the least work: nothing for an untouched new session, `create` for a new one
+ * with data, `update` with `ifVersion` when data changed (re-reading and
+ * re-applying this request's keys on a conflict), `touch` only when the idle
+ * window is running low, `destroy` after `session.destroy()`. A session ends
+ * after `idleTimeoutMs` without renewal, and after `absoluteTimeoutMs` in any
+ * case.
+ *
+ * @example
+ * const manager = new SessionManager({ store: new MemoryStore() });
+ *
+ * // per request:
+ * const session = await manager.load(cookies.sess);
+ * session.set('visits', (session.get('visits') ?? 0) + 1);
+ * const cookie = await manager.commit(session);
+ * if (cookie && 'token' in cookie) setCookie('sess', cookie.token, new Date(cookie.expiresAt));
+ * else if (cookie) clearCookie('sess');
+ */
+export class SessionManager<Data extends SessionData = SessionData> {
+  readonly store: SessionStore;
+  readonly policy: ExpiryPolicy;
+  readonly #codec: SessionCodec;
+  readonly #merge: MergeFunction | undefined;
+  readonly #retries: number;
+  readonly #tokenBytes: number;
+  readonly #now: Clock;
+  // Commits of one session within this manager run one after another: they
+  // would only conflict with each other. Across processes, ifVersion decides.
+  readonly #queues = new Map<string, Promise<void>>();
+
+  constructor(options: SessionManagerOptions) {
+    if (typeof options?.store?.get !== 'function') {
+      throw new InvalidOptionError(
+        'SessionManager needs a `store` implementing the store contract.',
+      );
+    }
+    this.store = options.store;
+    this.policy = new ExpiryPolicy(options);
+    this.#codec = options.codec ?? defaultSessionCodec;
+    if (!isValidFormat(this.#codec.format)) {
+      throw new InvalidOptionError(
+        'codec.format must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "/" and "-".',
+      );
+    }
+    this.#merge = options.merge;
+    this.#retries = options.conflictRetries ?? 10;
+    if (!Number.isSafeInteger(this.#retries) || this.#retries < 0) {
+      throw new InvalidOptionError('conflictRetries must be a non-negative integer.');
+    }
+    this.#tokenBytes = options.tokenBytes ?? TOKEN_BYTES;
+    if (
+      !Number.isSafeInteger(this.#tokenBytes) ||
+      this.#tokenBytes < TOKEN_BYTES ||
+      this.#tokenBytes > 96
+    ) {
+      throw new InvalidOptionError('tokenBytes must be an integer from 32 to 96.');
+    }
+    this.#now = options.now ?? systemClock;
+  }
+
+  /**
+   * The session a token stands for. A missing, malformed, unknown, expired or
+   * unreadable token gives a fresh session (its token is never reused: a new
+   * session always gets a new one). Rejects only when the store does.
+   */
+  async load(token: string | null | undefined): Promise<Session<Data>> {
+    if (!isWellFormedToken(token)) return this.#fresh();
+    const id = sessionIdOf(token);
+    const stored = await this.#get(id);
+    const read = stored && this.#read(stored);
+    const now = this.#now();
+    if (!stored || !read || stored.expiresAt <= now || read.absoluteExpiresAt <= now) {
+      return this.#fresh();
+    }
+    return new Session<Data>({
+      token,
+      id,
+      version: stored.version,
+      baseline: read.data,
+      data: new Map(read.data),
+      changes: new Set(),
+      userId: stored.userId,
+      userIdChanged: false,
+      createdAt: read.createdAt,
+      absoluteExpiresAt: read.absoluteExpiresAt,
+      expiresAt: stored.expiresAt,
+      retired: [],
+      rotate: false,
+      destroyed: false,
+      rotatedFrom: undefined,
+    });
+  }
+
+  /**
+   * Saves what the request did, with the fewest store calls, and says what
+   * the cookie must become. Call it before sending the response headers.
+   *
+   * Rejects with `SessionDataError` or `PayloadTooLargeError` before any store
+   * call when the data cannot be stored, with `SessionConflictError` when
+   * concurrent writers kept winning after `conflictRetries`, and with
+   * `StoreUnavailableError` when the store fails.
+   */
+  async commit(session: Session<Data>): Promise<CommitResult> {
+    const s = sessionState(session);
+    return this.#exclusive(s.id ?? s.rotatedFrom?.id, () => this.#commit(s));
+  }
+
+  /**
+   * The live sessions of a user, oldest first; `includeData` also decodes
+   * their data. Needs a store declaring `users` and `list`.
+   *
+   * @example
+   * for (const s of await manager.listForUser('alice')) {
+   *   console.log(s.id === session.id ? 'this device' : 'other', new Date(s.createdAt));
+   * }
+   */
+  async listForUser(
+    userId: string,
+    options: { readonly includeData?: boolean } = {},
+  ): Promise<SessionInfo<Data>[]> {
+    assertUserId(userId);
+    const { store } = this;
+    if (!store.capabilities.users || !store.capabilities.list || !store.list) {
+      throw new UnsupportedOperationError('listForUser', storeName(store));
+    }
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(
+        cursor === undefined ? { userId, limit: LIST_PAGE } : { userId, limit: LIST_PAGE, cursor },
+      );
+      ids.push(...page.ids);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+
+    const infos: SessionInfo<Data>[] = [];
+    await eachLimited(ids, READ_CONCURRENCY, async (id) => {
+      const stored = await this.#get(id);
+      if (!stored || stored.userId !== userId) return;
+      let envelope: ReturnType<typeof readEnvelope>;
+      try {
+        envelope = readEnvelope(stored.data);
+      } catch {
+        return; // not a session this manager can describe (or resume)
+      }
+      const info = {
+        id,
+        userId,
+        createdAt: envelope.createdAt,
+        expiresAt: stored.expiresAt,
+        absoluteExpiresAt: envelope.absoluteExpiresAt,
+      };
+      const data = options.includeData ? this.#read(stored)?.data : undefined;
+      infos.push(data ? { ...info, data: Object.fromEntries(data) as Partial<Data> } : info);
+    });
+    return infos.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Destroys every session of a user ("log out everywhere"), or every other
+   * one with `except` (the current session or its id). Returns how many.
+   * Needs a store declaring `users`.
+   *
+   * @example
+   * await manager.destroyForUser(session.userId, { except: session });
+   */
+  async destroyForUser(
+    userId: string,
+    options: { readonly except?: Session<Data> | string } = {},
+  ): Promise<number> {
+    assertUserId(userId);
+    const { store } = this;
+    if (!store.capabilities.users || !store.destroyByUser) {
+      throw new UnsupportedOperationError('destroyForUser', storeName(store));
+    }
+    const except = typeof options.except === 'string' ? options.except : options.except?.id;
+    return store.destroyByUser(userId, except === undefined ? undefined : { except });
+  }
+
+  #fresh(): Session<Data> {
+    const createdAt = this.#now();
+    return new Session<Data>({
+      token: undefined,
+      id: undefined,
+      version: undefined,
+      baseline: new Map(),
+      data: new Map(),
+      changes: new Set(),
+      userId: undefined,
+      userIdChanged: false,
+      createdAt,
+      absoluteExpiresAt: this.policy.deadline(createdAt),
+      expiresAt: undefined,
+      retired: [],
+      rotate: false,
+      destroyed: false,
+      rotatedFrom: undefined,
+    });
+  }
+
+  async #commit(s: SessionState): Promise<CommitResult> {
+    const now = this.#now();
+    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
+      return this.#commitNew(s, now);
+    }
+    if (now >= s.absoluteExpiresAt) {
+      // Loaded just before its deadline: it ends here, whatever the request did.
+      await this.store.destroy(s.id);
+      this.#forget(s);
+      return { clear: true };
+    }
+    if (s.changes.size > 0 || s.userIdChanged) return this.#update(s, s.id, s.token, now);
+    if (
+      s.expiresAt !== undefined &&
+      this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt)
+    ) {
+      const expiresAt = this.policy.expiryAt(now, s.absoluteExpiresAt);
+      if (!(await this.store.touch(s.id, expiresAt))) {
+        this.#forget(s);
+        return null;
+      }
+      s.expiresAt = expiresAt;
+      return { token: s.token, expiresAt };
+    }
+    return null;
+  }
+
+  /** A session without a stored record yet: new, regenerated, or destroyed. */
+  async #commitNew(s: SessionState, now: number): Promise<CommitResult> {
+    const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
+    const createdAt = now;
+    const absoluteExpiresAt = this.policy.deadline(createdAt);
+    const expiresAt = this.policy.expiryAt(now, absoluteExpiresAt);
+    // Encode first: data that cannot be stored fails before any store call.
+    let record = wantsRecord
+      ? this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
+      : undefined;
+
+    const from = s.rotatedFrom;
+    if (from !== undefined && record !== undefined) {
+      // Others may have written to the old record since this request read it:
+      // carry their keys over, as an update would.
+      const fresh = await this.#get(from.id);
+      const read = fresh && fresh.version !== from.version ? this.#read(fresh) : undefined;
+      if (fresh && read) {
+        s.data = this.#apply(read.data, s, true);
+        if (!s.userIdChanged) s.userId = fresh.userId;
+        record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+      }
+    }
+    // The old record goes first: if anything below fails, a token known from
+    // before (a fixation attempt) is already worthless.
+    for (const id of s.retired) await this.store.destroy(id);
+    s.retired = [];
+    s.rotatedFrom = undefined;
+
+    if (record === undefined) {
+      const destroyed = s.destroyed;
+      s.destroyed = false;
+      s.rotate = false;
+      return destroyed ? { clear: true } : null;
+    }
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      const token = createToken(this.#tokenBytes);
+      const id = sessionIdOf(token);
+      const result = await this.store.create(id, record);
+      if (!result.ok) continue; // 'exists': a collision of 256-bit tokens; draw again
+      Object.assign(s, {
+        token,
+        id,
+        version: result.version,
+        baseline: new Map(s.data),
+        userIdChanged: false,
+        createdAt,
+        absoluteExpiresAt,
+        expiresAt,
+        rotate: false,
+        destroyed: false,
+      } satisfies Partial<SessionState>);
+      s.changes.clear();
+      return { token, expiresAt };
+    }
+    throw new SessionConflictError(
+      `${CREATE_ATTEMPTS} new tokens in a row met existing sessions; the random source is broken.`,
+    );
+  }
+
+  /** Saves changed data with compare-and-set, merging with concurrent writers. */
+  async #update(s: SessionState, id: string, token: string, now: number): Promise<CommitResult> {
+    const expiresAt = this.policy.expiryAt(now, s.absoluteExpiresAt);
+    let data = s.data;
+    let userId = s.userId;
+    let version = s.version;
+    for (let attempt = 0; ; attempt++) {
+      const record = this.#record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
+      const result = await this.store.update(
+        id,
+        record,
+        version === undefined ? undefined : { ifVersion: version },
+      );
+      if (result.ok) {
+        Object.assign(s, {
+          version: result.version,
+          baseline: data,
+          data: new Map(data),
+          userId,
+          userIdChanged: false,
+          expiresAt,
+        } satisfies Partial<SessionState>);
+        s.changes.clear();
+        return { token, expiresAt };
+      }
+      // 'missing': destroyed (a logout) or expired while this request ran.
+      // Never write it back: a logout is final.
+      if (result.reason !== 'conflict') return this.#forget(s);
+      if (attempt >= this.#retries) {
+        throw new SessionConflictError(
+          `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
+        );
+      }
+      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      const fresh = await this.#get(id);
+      if (!fresh) return this.#forget(s);
+      const read = this.#read(fresh);
+      if (!read) {
+        throw new SessionConflictError(
+          'A concurrent request stored this session in a form this codec cannot read.',
+        );
+      }
+      version = fresh.version;
+      data = this.#apply(read.data, s, true);
+      userId = s.userIdChanged ? s.userId : fresh.userId;
+    }
+  }
+
+  /** `base` with this request's changed keys applied on top. */
+  #apply(base: Map<string, unknown>, s: SessionState, conflicted: boolean): Map<string, unknown> {
+    const out = new Map(base);
+    for (const key of s.changes) {
+      let value = s.data.get(key);
+      if (conflicted && this.#merge) {
+        value = this.#merge({ key, base: s.baseline.get(key), ours: value, theirs: base.get(key) });
+      }
+      if (value === undefined) out.delete(key);
+      else out.set(key, value);
+    }
+    return out;
+  }
+
+  /** The session vanished under this request: it becomes an empty new session. */
+  #forget(s: SessionState): null {
+    const now = this.#now();
+    Object.assign(s, {
+      token: undefined,
+      id: undefined,
+      version: undefined,
+      baseline: new Map(),
+      data: new Map(),
+      userId: undefined,
+      userIdChanged: false,
+      createdAt: now,
+      absoluteExpiresAt: this.policy.deadline(now),
+      expiresAt: undefined,
+      retired: [],
+      rotate: false,
+      destroyed: false,
+      rotatedFrom: undefined,
+    } satisfies Partial<SessionState>);
+    s.changes.clear();
+    return null;
+  }
+
+  #record(
+    data: Map<string, unknown>,
+    createdAt: number,
+    absoluteExpiresAt: number,
+    expiresAt: number,
+    userId: string | undefined,
+  ): SessionRecord {
+    let payload: string;
+    try {
+      payload = this.#codec.encode(Object.fromEntries(data));
+    } catch (error) {
+      if (error instanceof SessionStoreError) throw error;
+      throw new SessionDataError('The codec could not encode the session data.', { cause: error });
+    }
+    if (typeof payload !== 'string') {
+      throw new SessionDataError('The codec returned something other than a string.');
+    }
+    const encoded = writeEnvelope({
+      format: this.#codec.format,
+      createdAt,
+      absoluteExpiresAt,
+      payload,
+    });
+    const max = this.store.capabilities.maxPayloadBytes;
+    if (encoded.length * 3 > max) {
+      const size = payloadBytes(encoded);
+      if (size > max) throw new PayloadTooLargeError(size, max);
+    }
+    return userId === undefined
+      ? { data: encoded, expiresAt }
+      : { data: encoded, expiresAt, userId };
+  }
+
+  /** Decodes a stored record; undefined when it is not one this manager can read. */
+  #read(
+    stored: StoredSession,
+  ): { createdAt: number; absoluteExpiresAt: number; data: Map<string, unknown> } | undefined {
+    try {
+      const envelope = readEnvelope(stored.data);
+      const data = this.#codec.decode(envelope.payload, envelope.format);
+      return {
+        createdAt: envelope.createdAt,
+        absoluteExpiresAt: envelope.absoluteExpiresAt,
+        data: new Map(Object.entries(data)),
+      };
+    } catch {
+      // Unreadable (corrupt, or written by a codec that is not this one): the
+      // session cannot be resumed. It is left in place, not destroyed: during a
+      // rolling deploy another process may still read it.
+      return undefined;
+    }
+  }
+
+  /** `store.get`, reading a record the store reports corrupt as absent. */
+  async #get(id: string): Promise<StoredSession | null> {
+    try {
+      return await this.store.get(id);
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return null;
+      throw error;
+    }
+  }
+
+  async #exclusive<T>(key: string | undefined, run: () => Promise<T>): Promise<T> {
+    if (key === undefined) return run();
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const turn = previous.then(run);
+    const tail = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(key, tail);
+    try {
+      return await turn;
+    } finally {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    }
+  }
+}
+
+function storeName(store: SessionStore): string {
+  return store.constructor?.name || 'this store';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, MemoryStore, SessionManager } from '../../src/index.js';
+
+describe('SessionManager options', () => {
+  const store = new MemoryStore();
+
+  it.each([
+    ['no store', { store: undefined }],
+    ['a zero idle timeout', { store, idleTimeoutMs: 0 }],
+    ['a fractional absolute timeout', { store, absoluteTimeoutMs: 1.5 }],
+    [
+      'a renewal window beyond the idle window',
+      { store, idleTimeoutMs: 10, renewWhenRemainingMs: 11 },
+    ],
+    ['negative retries', { store, conflictRetries: -1 }],
+    ['tokens under 256 bits', { store, tokenBytes: 16 }],
+    [
+      'a codec format with a space',
+      { store, codec: { format: 'my codec', encode: () => '', decode: () => ({}) } },
+    ],
+  ])('refuses %s with InvalidOptionError', (_, options) => {
+    expect(() => new SessionManager(options as never)).toThrow(InvalidOptionError);
+  });
+
+  it('defaults: 24 h idle, 7 days absolute, renewal in the second half of the window', () => {
+    const { policy } = new SessionManager({ store });
+    expect(policy.idleTimeoutMs).toBe(24 * 3_600_000);
+    expect(policy.absoluteTimeoutMs).toBe(7 * 24 * 3_600_000);
+    expect(policy.renewWhenRemainingMs).toBe(12 * 3_600_000);
+  });
+
+  it('longer tokens when asked', async () => {
+    const manager = new SessionManager({ store, tokenBytes: 48 });
+    const session = await manager.load(undefined);
+    session.set('a', 1);
+    const cookie = (await manager.commit(session)) as { token: string };
+    expect(cookie.token).toHaveLength(64);
+    expect((await manager.load(cookie.token)).get('a')).toBe(1);
+  });
+});
