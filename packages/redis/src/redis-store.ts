@@ -5,7 +5,6 @@ import {
   assertSessionId,
   assertUserId,
   assertWrite,
-  asUnavailable,
   CorruptRecordError,
   type DestroyByUserOptions,
   InvalidOptionError,
@@ -22,6 +21,7 @@ import {
   withTimeout,
 } from '@sess/core';
 import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
+import { coverUntil, lastLiveMs } from './expiry.js';
 import { KeyLayout, slotOf } from './keys.js';
 import {
   type LinkState,
@@ -30,7 +30,20 @@ import {
   type RedisClientLike,
   type RedisLink,
 } from './link.js';
-import { decodeRecord, encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
+import { encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
+import {
+  causeText,
+  closedError,
+  configValue,
+  corrupt,
+  errorText,
+  failure,
+  nothing,
+  strings,
+  text,
+  toSession,
+  touched,
+} from './replies.js';
 import { COVER, CREATE, DESTROY_OWNED, type Script, TOUCH, UPDATE } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -68,10 +81,8 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1_000;
 /** SCAN calls one list() page may make before it returns what it has, with a cursor. */
 const MAX_SCANS_PER_PAGE = 16;
-/** Sessions checked at once by destroyByUser and user listing. */
+/** Sessions destroyByUser checks at once. */
 const BATCH = 100;
-/** How far past a session's expiry its user index entry reaches at most (see coverUntil). */
-const MAX_COVER_HEADROOM_MS = 7 * 86_400_000;
 
 const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
 const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
@@ -204,7 +215,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     // Cluster: the index lives in another slot. It is made to cover the
     // session first, so it never lacks a live one; a refused create leaves an
     // entry that list() and destroyByUser() see through and that expires.
-    await this.#eval(COVER, [index], [id, String(until), String(now)], ok);
+    await this.#eval(COVER, [index], [id, String(until), String(now)], nothing);
     return this.#eval(CREATE, [key], args, written);
   }
 
@@ -240,7 +251,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       return this.#eval(UPDATE, [key, index], [...args, id, String(until)], outcome);
     }
     // Cluster: cover first, as in create.
-    return this.#eval(COVER, [index], [id, String(until), String(now)], ok).then(() =>
+    return this.#eval(COVER, [index], [id, String(until), String(now)], nothing).then(() =>
       this.#eval(UPDATE, [key], args, outcome),
     );
   }
@@ -276,7 +287,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const key = this.#keys.record(id);
     for (let attempt = 0; attempt < 3; attempt++) {
       const until = coverUntil(expiresAt, now);
-      await this.#eval(COVER, [this.#keys.userIndex(user)], [id, String(until), String(now)], ok);
+      await this.#eval(
+        COVER,
+        [this.#keys.userIndex(user)],
+        [id, String(until), String(now)],
+        nothing,
+      );
       args[3] = user;
       args[4] = pad16(until);
       const result = await this.#eval(TOUCH, [key], args, touched);
@@ -671,102 +687,6 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 }
 
-/**
- * The time to give Redis (`PXAT`, `PEXPIREAT`): Redis keeps a key while its
- * clock is at or before that time, and the contract says a record is gone
- * from `expiresAt` on, so the last millisecond it may live is `expiresAt - 1`.
- * With this, Redis (get, SCAN, count) and the store's own checks by the
- * application's clock agree on the millisecond a record dies.
- */
-function lastLiveMs(expiresAt: number): string {
-  return String(expiresAt - 1);
-}
-
-/**
- * How long a session's user index entry lasts: past its expiry by as much
- * again (at most a week), so the touches that usually follow fit within it
- * and cost one round trip; only a touch beyond it extends the entry first.
- */
-function coverUntil(expiresAt: number, now: number): number {
-  const headroom = Math.min(Math.max(expiresAt - now, 0), MAX_COVER_HEADROOM_MS);
-  return Math.min(expiresAt + headroom, Number.MAX_SAFE_INTEGER);
-}
-
 function expire(reject: (error: Error) => void, what: string, ms: number): void {
   reject(new StoreUnavailableError(`Redis ${what} did not answer within ${ms} ms.`));
-}
-
-/** A wrong type under one of our keys is a corrupt record; anything else is an outage. */
-function failure(error: unknown, what: string): Error {
-  if (errorText(error).includes('WRONGTYPE')) {
-    return new CorruptRecordError('A key of this store holds a value of another type.', {
-      cause: error,
-    });
-  }
-  return asUnavailable(error, `Redis ${what}`);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function closedError(): StoreUnavailableError {
-  return new StoreUnavailableError('This RedisStore is closed.');
-}
-
-function toSession(reply: unknown): StoredSession | null {
-  if (reply === null || reply === undefined) return null;
-  const record = decodeRecord(text(reply));
-  // Redis expires the key at expiresAt by its own clock; this holds the rule
-  // by the application's clock too.
-  return record.expiresAt > Date.now() ? record : null;
-}
-
-/** The touch script's reply: done, missing, or the user whose index must cover more first. */
-function touched(reply: unknown): boolean | string {
-  if (reply === 1) return true;
-  if (reply === 0) return false;
-  if (typeof reply === 'string' || Buffer.isBuffer(reply)) return text(reply);
-  throw corrupt(reply);
-}
-
-function ok(): void {}
-function nothing(): void {}
-
-function corrupt(reply: unknown): CorruptRecordError {
-  return new CorruptRecordError(
-    reply === -1
-      ? 'A stored session is not in the @sess/redis format.'
-      : 'Redis gave an unexpected reply to a @sess/redis script.',
-  );
-}
-
-function text(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  throw new CorruptRecordError('Redis returned a value that is not a string.');
-}
-
-function strings(value: unknown): string[] {
-  if (!Array.isArray(value)) throw new StoreUnavailableError('Redis gave an unexpected reply.');
-  return value.map(text);
-}
-
-function causeText(error: unknown): string {
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause instanceof Error ? cause.message : String(cause ?? '');
-}
-
-/** CONFIG GET replies as a flat array (RESP2) or a map (RESP3), by client. */
-function configValue(reply: unknown, name: string): string | undefined {
-  if (Array.isArray(reply)) {
-    const at = reply.findIndex((item) => text(item) === name);
-    return at >= 0 && at + 1 < reply.length ? text(reply[at + 1]) : undefined;
-  }
-  if (reply instanceof Map) return reply.has(name) ? text(reply.get(name)) : undefined;
-  if (typeof reply === 'object' && reply !== null && name in reply) {
-    return text((reply as Record<string, unknown>)[name]);
-  }
-  return undefined;
 }
