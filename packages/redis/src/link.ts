@@ -53,6 +53,7 @@ interface IoredisClient {
   readonly status: string;
   readonly options?: { keyPrefix?: string; host?: string; port?: number };
   nodes?(role: 'master'): IoredisClient[];
+  connect?(): Promise<unknown>;
 }
 
 /**
@@ -142,6 +143,8 @@ function ioredisLink(client: IoredisClient & Emitter): RedisLink {
     cluster: isCluster,
     send: (args) => send(client, args),
     async masters() {
+      // A lazy cluster client knows no node until it first connects.
+      if (isCluster && client.status === 'wait') await client.connect?.();
       const nodes = isCluster ? (client.nodes?.('master') ?? []) : [client];
       return nodes
         .map((node) => ({

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { isSessionStoreError } from '@sess/core';
 import { listAll } from '@sess/core/conformance';
-import { LOOPBACK, type RedisServer, startRedis } from '@sess/test-servers';
-import { Redis } from 'ioredis';
+import { LOOPBACK, type RedisServer, startRedis, startRedisCluster } from '@sess/test-servers';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisStore, type RedisStoreWarning } from '../src/index.js';
 import { CLIENTS, connect, type TestClient } from './support/clients.js';
@@ -189,6 +189,23 @@ describe('options', () => {
     const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' });
     assert.throws(() => new RedisStore({ client }), /keyPrefix/);
     client.disconnect();
+  });
+});
+
+describe('a lazy ioredis cluster client', () => {
+  it('is connected by the store when the first call is a listing', async () => {
+    const cluster = await startRedisCluster(3);
+    const client = new Cluster([...cluster.nodes], { lazyConnect: true });
+    const store = new RedisStore({ client, prefix: prefix() });
+    try {
+      assert.deepEqual(await store.list(), { ids: [] });
+      assert.ok((await store.create('a', record())).ok);
+      assert.equal(await store.count(), 1);
+    } finally {
+      await store.close();
+      client.disconnect();
+      await cluster.dispose();
+    }
   });
 });
 
