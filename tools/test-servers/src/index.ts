@@ -10,3 +10,4 @@ export {
   waitForPort,
 } from './process.js';
 export { type RedisServer, startRedis } from './redis.js';
+export { type RedisClusterServer, startRedisCluster } from './redis-cluster.js';

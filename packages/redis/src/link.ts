@@ -1,0 +1,181 @@
+import { InvalidOptionError } from '@sess/core';
+
+/** Any function: a parameter list of `never` accepts every signature. */
+type AnyMethod = (...args: never[]) => unknown;
+
+/**
+ * A Redis client the store accepts: a node-redis client (`createClient`) or
+ * cluster (`createCluster`), or an ioredis `Redis` or `Cluster`. Typed by
+ * shape, so every version and RESP setting of either library fits.
+ */
+export type RedisClientLike =
+  | { sendCommand: AnyMethod; on: AnyMethod; removeListener: AnyMethod }
+  | { call: AnyMethod; on: AnyMethod; removeListener: AnyMethod };
+
+/** What the client says of its connection, as far as it can tell. */
+export type LinkState = 'ready' | 'connecting' | 'down' | 'closed';
+
+/** One server, for commands that are not routed by key (SCAN, CONFIG GET). */
+export interface NodeLink {
+  readonly name: string;
+  send(args: string[]): Promise<unknown>;
+}
+
+/**
+ * The one small interface the store speaks: every client is reduced to it.
+ */
+export interface RedisLink {
+  readonly kind: 'node-redis' | 'node-redis cluster' | 'ioredis' | 'ioredis cluster';
+  readonly cluster: boolean;
+  /** Sends one command; in a cluster `key` (a key the command touches) routes it. */
+  send(args: string[], key: string): Promise<unknown>;
+  /** Every master, sorted by address so a cursor can name one by position. */
+  masters(): Promise<NodeLink[]>;
+  state(): LinkState;
+  /** The client itself, for its events. */
+  readonly emitter: Emitter;
+}
+
+interface NodeRedisClient {
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly isOpen: boolean;
+  /** Absent on a client pool (`createClientPool`), whose clients reconnect on their own. */
+  readonly isReady?: boolean;
+}
+interface NodeRedisCluster {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
+  readonly isOpen: boolean;
+  readonly masters: ReadonlyArray<{ address?: string; host?: string; port?: number }>;
+  nodeClient(node: unknown): Promise<NodeRedisClient> | NodeRedisClient;
+}
+interface IoredisClient {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  readonly status: string;
+  readonly options?: { keyPrefix?: string; host?: string; port?: number };
+  nodes?(role: 'master'): IoredisClient[];
+  connect?(): Promise<unknown>;
+}
+
+/**
+ * Reduces a client to a `RedisLink`. ioredis is recognised first, by `call`:
+ * it also has a `sendCommand`, with another meaning. A node-redis cluster's
+ * `sendCommand` takes the routing key first.
+ */
+export function linkTo(client: unknown): RedisLink {
+  const c = client as Record<string, unknown> | null;
+  if (c === null || typeof c !== 'object' || typeof c.on !== 'function') {
+    throw new InvalidOptionError(
+      'client must be a node-redis client or cluster, or an ioredis Redis or Cluster instance.',
+    );
+  }
+  if (typeof c.call === 'function') return ioredisLink(client as IoredisClient & Emitter);
+  if (typeof c.getMasterNode === 'function') {
+    // Its sendCommand takes (isReadonly, args): not one we can tell apart safely.
+    throw new InvalidOptionError(
+      'node-redis Sentinel clients are not supported yet; pass an ioredis client configured with sentinels.',
+    );
+  }
+  if (typeof c.sendCommand === 'function') {
+    return typeof c.nodeClient === 'function'
+      ? nodeRedisClusterLink(client as NodeRedisCluster & Emitter)
+      : nodeRedisLink(client as NodeRedisClient & Emitter);
+  }
+  throw new InvalidOptionError(
+    'client has neither call() (ioredis) nor sendCommand() (node-redis); pass the client instance.',
+  );
+}
+
+/** The event methods every supported client has (Node's EventEmitter). */
+type Emitter = {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+};
+
+/** A node-redis client, or a pool of them (same `sendCommand`). */
+function nodeRedisLink(client: NodeRedisClient & Emitter): RedisLink {
+  const node: NodeLink = { name: 'standalone', send: (args) => client.sendCommand(args) };
+  return {
+    kind: 'node-redis',
+    cluster: false,
+    send: (args) => client.sendCommand(args),
+    masters: async () => [node],
+    // While reconnecting node-redis is open but not ready, as it is while it
+    // first connects; the store tells the two apart by the events it saw.
+    state: () => {
+      if (!client.isOpen) return 'closed';
+      return client.isReady === false ? 'connecting' : 'ready';
+    },
+    emitter: client,
+  };
+}
+
+function nodeRedisClusterLink(cluster: NodeRedisCluster & Emitter): RedisLink {
+  return {
+    kind: 'node-redis cluster',
+    cluster: true,
+    send: (args, key) => cluster.sendCommand(key, false, args),
+    async masters() {
+      const masters = [...cluster.masters].sort(byAddress);
+      return Promise.all(
+        masters.map(async (master) => {
+          const client = await cluster.nodeClient(master);
+          return { name: addressOf(master), send: (args: string[]) => client.sendCommand(args) };
+        }),
+      );
+    },
+    // Per-node outages are not visible here: the operation timeout bounds them.
+    state: () => (cluster.isOpen ? 'ready' : 'closed'),
+    emitter: cluster,
+  };
+}
+
+function ioredisLink(client: IoredisClient & Emitter): RedisLink {
+  if (client.options?.keyPrefix) {
+    throw new InvalidOptionError(
+      'The ioredis client has a keyPrefix; it does not apply to SCAN patterns. Use the store’s prefix option instead.',
+    );
+  }
+  const send = (target: IoredisClient, args: string[]) =>
+    target.call(args[0] as string, ...args.slice(1));
+  const isCluster = typeof client.nodes === 'function';
+  return {
+    kind: isCluster ? 'ioredis cluster' : 'ioredis',
+    cluster: isCluster,
+    send: (args) => send(client, args),
+    async masters() {
+      // A lazy cluster client knows no node until it first connects.
+      if (isCluster && client.status === 'wait') await client.connect?.();
+      const nodes = isCluster ? (client.nodes?.('master') ?? []) : [client];
+      return nodes
+        .map((node) => ({
+          name: addressOf(node.options ?? {}),
+          send: (args: string[]) => send(node, args),
+        }))
+        .sort(byAddress);
+    },
+    state() {
+      switch (client.status) {
+        case 'ready':
+        case 'wait': // lazyConnect: the first command connects
+          return 'ready';
+        case 'connecting':
+        case 'connect':
+          return 'connecting';
+        case 'end':
+          return 'closed';
+        default: // reconnecting, close, disconnecting
+          return 'down';
+      }
+    },
+    emitter: client,
+  };
+}
+
+function addressOf(node: { address?: string; host?: string; port?: number; name?: string }) {
+  return node.name ?? node.address ?? `${node.host ?? ''}:${node.port ?? ''}`;
+}
+
+function byAddress(a: object, b: object): number {
+  const [x, y] = [addressOf(a), addressOf(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,692 @@
+import { EventEmitter } from 'node:events';
+import {
+  assertExpiry,
+  assertListOptions,
+  assertSessionId,
+  assertUserId,
+  assertWrite,
+  CorruptRecordError,
+  type DestroyByUserOptions,
+  InvalidOptionError,
+  isValidSessionId,
+  type ListOptions,
+  type ListPage,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+  StoreUnavailableError,
+  type UpdateOptions,
+  type WriteResult,
+  withTimeout,
+} from '@sess/core';
+import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
+import { coverUntil, lastLiveMs } from './expiry.js';
+import { KeyLayout, slotOf } from './keys.js';
+import {
+  type LinkState,
+  linkTo,
+  type NodeLink,
+  type RedisClientLike,
+  type RedisLink,
+} from './link.js';
+import { encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
+import {
+  causeText,
+  closedError,
+  configValue,
+  corrupt,
+  errorText,
+  failure,
+  nothing,
+  strings,
+  text,
+  toSession,
+  touched,
+} from './replies.js';
+import { COVER, CREATE, DESTROY_OWNED, type Script, TOUCH, UPDATE } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis client or cluster, or an ioredis `Redis` or
+   * `Cluster`. The store never closes it.
+   */
+  readonly client: RedisClientLike;
+  /** Prepended to every key. Default `sess:`. Give each store its own, none a prefix of another. */
+  readonly prefix?: string;
+  /** Bound on every Redis call, in ms. Default 2000. */
+  readonly operationTimeoutMs?: number;
+  /** Largest accepted payload in UTF-8 bytes. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+}
+
+/** The warning the store emits (once) when Redis may evict sessions silently. */
+export interface RedisStoreWarning {
+  readonly code: 'SESS_REDIS_EVICTION_POLICY';
+  /** The server's `maxmemory-policy`. */
+  readonly policy: string;
+  /** The server it was read from. */
+  readonly server: string;
+  readonly message: string;
+}
+
+export interface RedisStoreEvents {
+  warning: [warning: RedisStoreWarning];
+}
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_TIMEOUT_MS = 2_000;
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1_000;
+/** SCAN calls one list() page may make before it returns what it has, with a cursor. */
+const MAX_SCANS_PER_PAGE = 16;
+/** Sessions destroyByUser checks at once. */
+const BATCH = 100;
+
+const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
+const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
+const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
+
+/**
+ * A session store on Redis or Redis Cluster, through a node-redis or ioredis
+ * client you bring.
+ *
+ * Each operation is one round trip and atomic: `get` is a GET, `create` a
+ * `SET NX PXAT`, `update` and `touch` Lua scripts, `destroy` an UNLINK.
+ * Records expire natively at their `expiresAt`. A per-user index serves
+ * `list({ userId })` and `destroyByUser`.
+ *
+ * Events: `warning` (once) when the server's `maxmemory-policy` may evict
+ * sessions; without a listener it goes to `process.emitWarning`.
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * import { RedisStore } from '@sess/redis';
+ *
+ * const client = createClient({ url: 'redis://127.0.0.1:6379' });
+ * client.on('error', (error) => console.error('redis', error.message));
+ * await client.connect();
+ * const store = new RedisStore({ client, prefix: 'myapp:sess:' });
+ */
+export class RedisStore extends EventEmitter<RedisStoreEvents> implements SessionStore {
+  readonly capabilities: StoreCapabilities;
+
+  readonly #link: RedisLink;
+  readonly #keys: KeyLayout;
+  readonly #timeoutMs: number;
+  readonly #versions = new VersionSource();
+  readonly #detach: () => void;
+  #closed = false;
+  /** An error or a reconnect was seen since the client was last ready. */
+  #down = false;
+  #readyWaiters: Array<(ready: boolean) => void> = [];
+  #policyCheck: 'todo' | 'running' | 'done' = 'todo';
+
+  constructor(options: RedisStoreOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('RedisStore takes an options object { client, prefix?, ... }.');
+    }
+    const {
+      prefix = DEFAULT_PREFIX,
+      operationTimeoutMs = DEFAULT_TIMEOUT_MS,
+      maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+    } = options;
+    if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
+      throw new InvalidOptionError('operationTimeoutMs must be a positive integer.');
+    }
+    // Redis strings hold 512 MB; anything near that is no session.
+    if (
+      !Number.isSafeInteger(maxPayloadBytes) ||
+      maxPayloadBytes < 1 ||
+      maxPayloadBytes > 2 ** 28
+    ) {
+      throw new InvalidOptionError('maxPayloadBytes must be an integer from 1 to 268435456.');
+    }
+    this.#keys = new KeyLayout(prefix);
+    this.#link = linkTo(options.client);
+    this.#timeoutMs = operationTimeoutMs;
+    this.#detach = this.#watchClient();
+    this.capabilities = Object.freeze({
+      expiry: 'native',
+      list: true,
+      count: true,
+      users: true,
+      clear: true,
+      ttlResolutionMs: 0,
+      maxPayloadBytes,
+      operationTimeoutMs,
+    });
+  }
+
+  // The hot operations are plain functions, not async ones: each returns the
+  // one promise #command makes, with the reply decoded in the same step.
+
+  get(id: string): Promise<StoredSession | null> {
+    try {
+      assertSessionId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = this.#keys.record(id);
+    return this.#command(['GET', key], key, 'GET', toSession);
+  }
+
+  create(id: string, record: SessionRecord): Promise<WriteResult> {
+    const now = Date.now();
+    try {
+      assertWrite(id, record, this.#limits(now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const version = this.#versions.next();
+    const key = this.#keys.record(id);
+    const expiresAt = lastLiveMs(record.expiresAt);
+    if (record.userId !== undefined) return this.#createOwned(id, record, version, now);
+    const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+    const written: WriteResult = { ok: true, version };
+    return this.#command(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET', (reply) =>
+      reply === null ? undefined : written,
+    ).then(
+      (result) =>
+        result ??
+        // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
+        this.#eval(CREATE, [key], [value, expiresAt, String(now)], (reply) =>
+          reply === 1 ? written : EXISTS,
+        ),
+    );
+  }
+
+  async #createOwned(
+    id: string,
+    record: SessionRecord,
+    version: string,
+    now: number,
+  ): Promise<WriteResult> {
+    const key = this.#keys.record(id);
+    const user = encodeUserId(record.userId as string);
+    const until = coverUntil(record.expiresAt, now);
+    const value = encodeRecord(version, record.expiresAt, until, user, record.data);
+    const index = this.#keys.userIndex(user);
+    const args = [value, lastLiveMs(record.expiresAt), String(now), id, String(until)];
+    const written = (reply: unknown): WriteResult => (reply === 1 ? { ok: true, version } : EXISTS);
+    if (!this.#link.cluster) return this.#eval(CREATE, [key, index], args, written);
+    // Cluster: the index lives in another slot. It is made to cover the
+    // session first, so it never lacks a live one; a refused create leaves an
+    // entry that list() and destroyByUser() see through and that expires.
+    await this.#eval(COVER, [index], [id, String(until), String(now)], nothing);
+    return this.#eval(CREATE, [key], args, written);
+  }
+
+  update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    const now = Date.now();
+    const ifVersion = options?.ifVersion;
+    try {
+      assertWrite(id, record, this.#limits(now));
+      if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+        throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const version = this.#versions.next();
+    const key = this.#keys.record(id);
+    const args = ['', lastLiveMs(record.expiresAt), String(now), ifVersion ?? ''];
+    const outcome = (reply: unknown): WriteResult => {
+      if (reply === 1) return { ok: true, version };
+      if (reply === 0) return MISSING;
+      if (reply === 2) return CONFLICT;
+      throw corrupt(reply);
+    };
+    if (record.userId === undefined) {
+      args[0] = encodeRecord(version, record.expiresAt, undefined, '', record.data);
+      return this.#eval(UPDATE, [key], args, outcome);
+    }
+    const user = encodeUserId(record.userId);
+    const until = coverUntil(record.expiresAt, now);
+    args[0] = encodeRecord(version, record.expiresAt, until, user, record.data);
+    const index = this.#keys.userIndex(user);
+    if (!this.#link.cluster) {
+      return this.#eval(UPDATE, [key, index], [...args, id, String(until)], outcome);
+    }
+    // Cluster: cover first, as in create.
+    return this.#eval(COVER, [index], [id, String(until), String(now)], nothing).then(() =>
+      this.#eval(UPDATE, [key], args, outcome),
+    );
+  }
+
+  touch(id: string, expiresAt: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      assertSessionId(id);
+      assertExpiry(expiresAt, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = this.#keys.record(id);
+    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now), '', ''];
+    return this.#eval(TOUCH, [key], args, touched).then((result) =>
+      typeof result === 'boolean' ? result : this.#touchCovered(id, expiresAt, now, args, result),
+    );
+  }
+
+  /**
+   * The touch script found that the session's user index entry ends before
+   * the new expiry, and named the user: extend the entry first, then touch
+   * with proof of it. Rare: entries reach well past their session's expiry
+   * (see coverUntil). Repeated only if the session changes hands meanwhile.
+   */
+  async #touchCovered(
+    id: string,
+    expiresAt: number,
+    now: number,
+    args: string[],
+    user: string,
+  ): Promise<boolean> {
+    const key = this.#keys.record(id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const until = coverUntil(expiresAt, now);
+      await this.#eval(
+        COVER,
+        [this.#keys.userIndex(user)],
+        [id, String(until), String(now)],
+        nothing,
+      );
+      args[3] = user;
+      args[4] = pad16(until);
+      const result = await this.#eval(TOUCH, [key], args, touched);
+      if (typeof result === 'boolean') return result;
+      user = result;
+    }
+    throw new StoreUnavailableError('touch() lost every race with concurrent updates; retry.');
+  }
+
+  destroy(id: string): Promise<void> {
+    try {
+      assertSessionId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = this.#keys.record(id);
+    // The user index entry, if any, stays until it expires: list() and
+    // destroyByUser() check every entry against its record.
+    return this.#command(['UNLINK', key], key, 'UNLINK', nothing);
+  }
+
+  async list(options?: ListOptions): Promise<ListPage> {
+    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    if (options?.userId !== undefined) return this.#listUser(options.userId, options.cursor, limit);
+    const masters = await this.#masters();
+    const position = decodeScanCursor(options?.cursor, masters.length);
+    const seen = new Set(position.pending);
+    const ids: string[] = [];
+    let boost = 1;
+    for (let scans = 0; ; ) {
+      while (ids.length < limit && position.pending.length > 0) {
+        ids.push(position.pending.shift() as string);
+      }
+      const node = masters[position.node];
+      if (ids.length >= limit || node === undefined || scans++ >= MAX_SCANS_PER_PAGE) break;
+      // Ask for about what the page still needs, so few ids spill into the
+      // cursor; ask for more when the prefix is sparse on this server.
+      const needed = limit - ids.length;
+      const count = Math.min(4_096, Math.max(16, needed * boost));
+      const [next, keys] = await this.#scan(node, position.scan, count, true);
+      let found = 0;
+      for (const key of keys) {
+        const id = this.#keys.idOf(key);
+        if (id !== undefined && !seen.has(id)) {
+          seen.add(id);
+          position.pending.push(id);
+          found++;
+        }
+      }
+      if (found < needed / 2) boost *= 4;
+      if (next === '0') {
+        position.node++;
+        position.scan = '0';
+      } else {
+        position.scan = next;
+      }
+    }
+    const more = position.pending.length > 0 || position.node < masters.length;
+    return more ? { ids, cursor: encodeScanCursor(position) } : { ids };
+  }
+
+  async count(): Promise<number> {
+    let total = 0;
+    for (const node of await this.#masters()) {
+      // A set, not a counter: SCAN may return a key twice if the server resizes its table.
+      const ids = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#scan(node, cursor, 1_000, true);
+        for (const key of keys) {
+          const id = this.#keys.idOf(key);
+          if (id !== undefined) ids.add(id);
+        }
+        cursor = next;
+      } while (cursor !== '0');
+      total += ids.size;
+    }
+    return total;
+  }
+
+  async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
+    assertUserId(userId);
+    const except = options?.except;
+    if (except !== undefined) assertSessionId(except);
+    const user = encodeUserId(userId);
+    const index = this.#keys.userIndex(user);
+    const members = await this.#command(['ZRANGE', index, '0', '-1'], index, 'ZRANGE', strings);
+    const ids = members.filter((id) => id !== except && isValidSessionId(id));
+    const now = String(Date.now());
+    let destroyed = 0;
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const replies = await Promise.all(
+        ids.slice(i, i + BATCH).map((id) => {
+          const key = this.#keys.record(id);
+          // Standalone: the index entry goes in the same atomic step. Cluster:
+          // it stays until it expires, and is seen through meanwhile.
+          const keys = this.#link.cluster ? [key] : [key, index];
+          return this.#eval(DESTROY_OWNED, keys, [user, now, id], (reply) => reply === 1);
+        }),
+      );
+      for (const wasLive of replies) if (wasLive) destroyed++;
+    }
+    return destroyed;
+  }
+
+  async clear(): Promise<void> {
+    for (const node of await this.#masters()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#scan(node, cursor, 1_000, false);
+        await this.#unlink(node, keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Stops using the client (removing the listeners the store added); the client stays open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detach();
+    for (const wake of this.#readyWaiters.splice(0)) wake(false);
+  }
+
+  // --- user index ---------------------------------------------------------
+
+  async #listUser(userId: string, cursor: string | undefined, limit: number): Promise<ListPage> {
+    const after = decodeUserCursor(cursor);
+    const index = this.#keys.userIndexOf(userId);
+    const now = Date.now();
+    const members = await this.#command(
+      ['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE'],
+      index,
+      'ZRANGE',
+      strings,
+    );
+    const candidates = members
+      .filter((id) => isValidSessionId(id) && (after === undefined || id > after))
+      .sort();
+    const page = candidates.slice(0, limit);
+    // Entries may outlive their session or its ownership: each is checked.
+    const reads = await Promise.all(page.map((id) => this.#readQuietly(id)));
+    const ids = page.filter((_, i) => reads[i]?.userId === userId);
+    const last = page.at(-1);
+    return candidates.length > limit && last !== undefined ? { ids, cursor: last } : { ids };
+  }
+
+  async #readQuietly(id: string): Promise<StoredSession | null> {
+    try {
+      return await this.get(id);
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return null;
+      throw error;
+    }
+  }
+
+  // --- commands -------------------------------------------------------------
+
+  #limits(now: number) {
+    return { now, maxPayloadBytes: this.capabilities.maxPayloadBytes };
+  }
+
+  /** Runs a script by its SHA; sends the source when the server lacks it (NOSCRIPT). */
+  #eval<T>(script: Script, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+    const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
+    return this.#command(command, keys[0] as string, `script ${script.name}`, map, script);
+  }
+
+  /**
+   * Sends one command (routed by `key`, or to `node`), bounded by
+   * operationTimeoutMs, and maps its reply with `map` in the same step. One
+   * promise per call: this is every operation's path, so it stays lean.
+   */
+  #command<T>(
+    args: string[],
+    target: string | NodeLink,
+    what: string,
+    map: (reply: unknown) => T,
+    script?: Script,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    const state = this.#link.state();
+    if (state !== 'ready')
+      return this.#whenConnected(state, what, (remainingMs) =>
+        this.#command(args, target, what, map, script, remainingMs),
+      );
+    this.#maybeCheckPolicy();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
+      const settle = (reply: unknown) => {
+        clearTimeout(timer);
+        try {
+          resolve(map(reply));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(failure(error, what));
+      };
+      const sending = this.#send(args, target);
+      if (script === undefined) {
+        sending.then(settle, fail);
+        return;
+      }
+      sending.then(settle, (error: unknown) => {
+        // The server lost its script cache (restart, failover, SCRIPT
+        // FLUSH): EVAL sends the source, and caches it again.
+        if (!errorText(error).startsWith('NOSCRIPT')) return fail(error);
+        this.#send(['EVAL', script.source, ...args.slice(2)], target).then(settle, fail);
+      });
+    });
+  }
+
+  /** Hands a command to the client; a synchronous throw becomes a rejection. */
+  #send(args: string[], target: string | NodeLink): Promise<unknown> {
+    try {
+      return typeof target === 'string' ? this.#link.send(args, target) : target.send(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The client is not ready. Never queue into a client that knows it is
+   * offline: the command would run whenever the server returns, long after
+   * the caller gave up. A client still making its first connection is waited
+   * for, within the same bound.
+   */
+  #whenConnected<T>(
+    state: LinkState,
+    what: string,
+    then: (remainingMs: number) => Promise<T>,
+  ): Promise<T> {
+    if (state !== 'connecting' || this.#down) {
+      return Promise.reject(
+        new StoreUnavailableError(`Redis ${what}: the ${this.#link.kind} client is not connected.`),
+      );
+    }
+    const deadline = Date.now() + this.#timeoutMs;
+    const ready = new Promise<boolean>((resolve) => this.#readyWaiters.push(resolve));
+    return withTimeout(ready, this.#timeoutMs, `Redis ${what}`).then((isReady) => {
+      if (!isReady) {
+        throw new StoreUnavailableError(
+          `Redis ${what}: the connection failed or the store closed.`,
+        );
+      }
+      return then(Math.max(1, deadline - Date.now()));
+    });
+  }
+
+  async #masters(): Promise<NodeLink[]> {
+    if (this.#closed) throw closedError();
+    let masters: NodeLink[];
+    try {
+      masters = await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
+    } catch (error) {
+      throw error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError('Redis cluster topology is unknown.', { cause: error });
+    }
+    // A cluster client that lost every node knows no master: that is an outage, not an empty store.
+    if (masters.length === 0) throw new StoreUnavailableError('No Redis master is reachable.');
+    return masters;
+  }
+
+  async #scan(
+    node: NodeLink,
+    cursor: string,
+    count: number,
+    recordsOnly: boolean,
+  ): Promise<[string, string[]]> {
+    const args = ['SCAN', cursor, 'MATCH', this.#keys.pattern, 'COUNT', String(count)];
+    // Records are strings, user indexes sorted sets: TYPE filters on the server.
+    if (recordsOnly) args.push('TYPE', 'string');
+    return this.#command(args, node, 'SCAN', (reply): [string, string[]] => {
+      if (!Array.isArray(reply) || reply.length !== 2) {
+        throw new StoreUnavailableError('Redis SCAN gave an unexpected reply.');
+      }
+      return [text(reply[0]), strings(reply[1])];
+    });
+  }
+
+  /** UNLINK in batches; in a cluster one batch per slot, as multi-key commands require. */
+  async #unlink(node: NodeLink, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (!this.#link.cluster) {
+      await this.#command(['UNLINK', ...keys], node, 'UNLINK', nothing);
+      return;
+    }
+    const bySlot = new Map<number, string[]>();
+    for (const key of keys) {
+      const slot = slotOf(key);
+      const batch = bySlot.get(slot);
+      if (batch) batch.push(key);
+      else bySlot.set(slot, [key]);
+    }
+    await Promise.all(
+      [...bySlot.values()].map((batch) =>
+        this.#command(['UNLINK', ...batch], batch[0] as string, 'UNLINK', nothing),
+      ),
+    );
+  }
+
+  // --- the client's events and the server's settings -------------------------
+
+  /**
+   * Listens to the client so that its connection state is known and an
+   * 'error' event can never go unhandled (node-redis would throw it, and stop
+   * reconnecting). Listeners the application added still get every event;
+   * close() removes only the store's own.
+   */
+  #watchClient(): () => void {
+    const emitter = this.#link.emitter;
+    const down = () => {
+      this.#down = true;
+    };
+    const ready = () => {
+      this.#down = false;
+      for (const wake of this.#readyWaiters.splice(0)) wake(true);
+    };
+    const failed = () => {
+      down();
+      // A first connection that fails does not leave callers waiting.
+      for (const wake of this.#readyWaiters.splice(0)) wake(false);
+    };
+    const listeners: Array<[string, () => void]> = [
+      ['error', failed],
+      ['reconnecting', down],
+      ['end', failed],
+      ['ready', ready],
+    ];
+    for (const [event, listener] of listeners) emitter.on(event, listener);
+    return () => {
+      for (const [event, listener] of listeners) emitter.removeListener(event, listener);
+    };
+  }
+
+  #maybeCheckPolicy(): void {
+    if (this.#policyCheck !== 'todo') return;
+    this.#policyCheck = 'running';
+    this.checkMemoryPolicy().then(
+      (warning) => {
+        this.#policyCheck = 'done';
+        if (warning === undefined) return;
+        if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+        else process.emitWarning(warning.message, { code: warning.code });
+      },
+      (error: unknown) => {
+        // Unreachable: try again on a later call. Refused (CONFIG is disabled
+        // on many hosted services): there is nothing to learn.
+        const refused = /ERR|NOPERM/.test(causeText(error));
+        this.#policyCheck = refused ? 'done' : 'todo';
+      },
+    );
+  }
+
+  /**
+   * Reads `maxmemory-policy` on every master and describes the risk if one
+   * may evict sessions. Every policy but `noeviction` may: the `allkeys-*`
+   * ones any key, the `volatile-*` ones any key with an expiry, which every
+   * session has; users would be logged out with no error. The store runs
+   * this once by itself on first use and emits `warning`; call it at startup
+   * to make a deployment check of it.
+   *
+   * @example
+   * const risk = await store.checkMemoryPolicy();
+   * if (risk) throw new Error(risk.message);
+   */
+  async checkMemoryPolicy(): Promise<RedisStoreWarning | undefined> {
+    for (const node of await this.#masters()) {
+      const policy = await this.#command(
+        ['CONFIG', 'GET', 'maxmemory-policy'],
+        node,
+        'CONFIG GET',
+        (reply) => configValue(reply, 'maxmemory-policy'),
+      );
+      if (policy === undefined || policy === 'noeviction') continue;
+      return {
+        code: 'SESS_REDIS_EVICTION_POLICY',
+        policy,
+        server: node.name,
+        message:
+          `Redis at ${node.name} has maxmemory-policy ${policy}: when memory runs out it deletes ` +
+          'sessions without an error, logging users out. Use noeviction (writes then fail ' +
+          'visibly) or a Redis of its own for sessions.',
+      };
+    }
+    return undefined;
+  }
+}
+
+function expire(reject: (error: Error) => void, what: string, ms: number): void {
+  reject(new StoreUnavailableError(`Redis ${what} did not answer within ${ms} ms.`));
+}
