@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MemoryStore, type SessionStore } from '@sess/core';
+import { MemoryStore, type SessionStore, withTimeout } from '@sess/core';
+import type * as File from '@sess/file';
 import type * as Memcached from '@sess/memcached';
+import type * as Redis from '@sess/redis';
 import type * as Sql from '@sess/sql';
 import type { Knex } from 'knex';
 
@@ -19,14 +21,7 @@ type Opener = (url: URL) => Promise<Omit<OpenedStore, 'description'>>;
  * The store registry: one entry per URL scheme of `SESS_STORE`. An adapter
  * package is imported only when its scheme is used, so the demo runs with
  * just the packages it needs.
- *
- * An adapter that has landed becomes one small entry, e.g.
- *
- *   'redis:': adapter('@sess/redis', async ({ RedisStore }, url) => {
- *     const { createClient } = await import('redis');
- *     const client = await createClient({ url: url.href }).connect();
- *     return { store: new RedisStore({ client }), close: () => client.quit() };
- *   }),
+
  */
 const registry: Record<string, Opener> = {
   'memory:': async () => {
@@ -39,8 +34,31 @@ const registry: Record<string, Opener> = {
     await mkdir(dirname(file), { recursive: true });
     return openSql(sql, sql.sqliteConfig(file));
   }),
-  'file:': notWiredYet('@sess/file'),
-  'redis:': notWiredYet('@sess/redis'),
+  'file:': adapter<typeof File>('@sess/file', async ({ FileStore }, url) => {
+    // file:./.data/sessions is a directory relative to the working directory.
+    const store = new FileStore({ directory: decodeURIComponent(url.pathname) });
+    store.startSweeper({ intervalMs: 10 * 60_000 });
+    return { store, close: () => store.close() };
+  }),
+  'redis:': adapter<typeof Redis>('@sess/redis', async ({ RedisStore }, url) => {
+    const { createClient } = await import('redis');
+    const client = createClient({ url: url.href });
+    client.on('error', (error) => console.error('redis:', error.message));
+    try {
+      // node-redis keeps retrying a server that is not there: give up on start-up instead.
+      await withTimeout(client.connect(), 5_000, 'Redis connect');
+    } catch (error) {
+      client.destroy();
+      throw error;
+    }
+    return {
+      // The store never closes a client it was given: the demo made it, so the demo closes it.
+      store: new RedisStore({ client, prefix: 'sess-demo:' }),
+      close: async () => {
+        client.destroy();
+      },
+    };
+  }),
   'memcached:': adapter<typeof Memcached>('@sess/memcached', async ({ MemcachedStore }, url) => {
     // The store opens its own client (and closes it in close()).
     const store = new MemcachedStore({
@@ -105,7 +123,14 @@ export async function openStore(spec: string = DEFAULT_STORE_URL): Promise<Opene
       `SESS_STORE scheme "${url.protocol}" is not known; use one of ${Object.keys(registry).join(' ')}.`,
     );
   }
-  return { ...(await open(url)), description: describe(url) };
+  try {
+    return { ...(await open(url)), description: describe(url) };
+  } catch (error) {
+    // Name the store without the credentials the URL may hold.
+    throw new Error(`Could not open SESS_STORE=${describe(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Loads an adapter package on first use and opens a store with it. */
@@ -124,14 +149,6 @@ export function adapter<Module>(
       });
     }
     return open(module, url);
-  };
-}
-
-function notWiredYet(packageName: string): Opener {
-  return async (url) => {
-    throw new Error(
-      `SESS_STORE=${describe(url)} needs ${packageName}, which this demo does not wire up yet. Use memory: for now.`,
-    );
   };
 }
 
