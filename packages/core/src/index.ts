@@ -46,6 +46,14 @@ export {
   sessionIdOf,
   TAGGED_JSON_FORMAT,
 } from './session/index.js';
+export {
+  checkSweeperOptions,
+  IntervalSweeper,
+  type Sweeper,
+  type SweeperOptions,
+  type SweeperStats,
+  type SweepReport,
+} from './sweeper.js';
 export { asUnavailable, withTimeout } from './timeout.js';
 export {
   assertExpiry,

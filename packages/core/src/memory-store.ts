@@ -11,6 +11,7 @@ import type {
   WriteResult,
 } from './contract.js';
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
+import { IntervalSweeper, type Sweeper, type SweeperOptions } from './sweeper.js';
 import {
   assertExpiry,
   assertListOptions,
@@ -59,6 +60,7 @@ export class MemoryStore implements SessionStore {
   // Map order is recency order: the first entry is the least recently used.
   readonly #entries = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
+  readonly #sweepers = new Set<Sweeper>();
   #lastVersion = 0;
   #closed = false;
 
@@ -189,8 +191,29 @@ export class MemoryStore implements SessionStore {
     this.#byUser.clear();
   }
 
+  /**
+   * Runs `clearExpired()` every `intervalMs` (plus jitter) on a timer that
+   * never keeps the process alive, so expired records do not pile up in a
+   * long-running process. `close()` stops it.
+   *
+   * @example
+   * const sweeper = store.startSweeper({ intervalMs: 60_000 });
+   */
+  startSweeper(options: SweeperOptions): Sweeper {
+    this.#assertOpen();
+    const sweeper = new IntervalSweeper(async () => {
+      const started = performance.now();
+      const deleted = await this.clearExpired();
+      return { deleted, durationMs: performance.now() - started };
+    }, options);
+    this.#sweepers.add(sweeper);
+    return sweeper;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    await Promise.all([...this.#sweepers].map((sweeper) => sweeper.stop()));
+    this.#sweepers.clear();
   }
 
   #limits() {

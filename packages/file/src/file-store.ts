@@ -8,6 +8,7 @@ import {
   assertWrite,
   type Clock,
   type DestroyByUserOptions,
+  IntervalSweeper,
   InvalidOptionError,
   type ListOptions,
   type ListPage,
@@ -58,7 +59,7 @@ import {
   readOpenRecord,
   readRecordFile,
 } from './record-file.js';
-import { IntervalSweeper, type Sweeper, type SweeperOptions, type SweepReport } from './sweeper.js';
+import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
 import { UserIndex } from './user-index.js';
 
 const DEFAULT_PAGE = 100;
@@ -318,11 +319,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       return this.#sweep();
     }, options);
     this.#sweepers.add(sweeper);
+    const stop = sweeper.stop.bind(sweeper);
     return {
+      get stats() {
+        return sweeper.stats;
+      },
       runNow: () => sweeper.runNow(),
       stop: async () => {
         this.#sweepers.delete(sweeper);
-        await sweeper.stop();
+        await stop();
       },
     };
   }

@@ -16,6 +16,8 @@ import {
   assertSessionId,
   assertUserId,
   assertWrite,
+  checkSweeperOptions,
+  IntervalSweeper,
   InvalidOptionError,
   isValidSessionId,
   StoreUnavailableError,
@@ -28,13 +30,7 @@ import { decodeRow, ENCODINGS, type Encoding } from './records.js';
 import { ensureSchema, resolveTable, type TableOptions } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
 import { sweepLock } from './sweep-lock.js';
-import {
-  checkSweeperOptions,
-  IntervalSweeper,
-  type Sweeper,
-  type SweeperOptions,
-  type SweepReport,
-} from './sweeper.js';
+import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
 import { newVersion } from './versions.js';
 
 export interface SqlStoreOptions extends TableOptions {
@@ -97,7 +93,7 @@ export class SqlStore implements SessionStore {
   readonly #dataIsBytes: boolean;
   readonly #now: Clock;
   readonly #batch: number;
-  #sweeper: IntervalSweeper | undefined;
+  #sweeper: IntervalSweeper<SweepReport> | undefined;
   #sweeping: Promise<SweepReport> | undefined;
   #closed = false;
 
