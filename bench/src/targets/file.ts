@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from '@sess/file';
+import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
+import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
-import { versionedUpdate } from './versions.js';
 
 /**
  * The file store against plain `node:fs` on the same disk, and against
@@ -27,13 +28,6 @@ import { versionedUpdate } from './versions.js';
  * `sess-fsync`, whose flushes slow the disk for the targets measured after it.
  */
 
-interface CallbackStore {
-  get(sid: string, callback: (error: unknown, session?: unknown) => void): void;
-  set(sid: string, session: unknown, callback: (error: unknown) => void): void;
-  touch(sid: string, session: unknown, callback: (error: unknown) => void): void;
-  destroy(sid: string, callback: (error: unknown) => void): void;
-}
-
 const require = createRequire(import.meta.url);
 const FILE_SYSTEMS: Record<number, string> = {
   61267: 'ext4',
@@ -44,24 +38,6 @@ const FILE_SYSTEMS: Record<number, string> = {
 };
 /** More expired files than this would take gigabytes of small files; larger sizes are capped. */
 const MAX_SWEEP_FILES = 100_000;
-
-function promised<T>(call: (callback: (error: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    call((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
-}
-
-function sessTarget(name: string, store: FileStore): BenchTarget {
-  return {
-    name,
-    role: 'sess',
-    ...versionedUpdate(store),
-    get: (id) => store.get(id),
-    touch: (id, expiresAt) => store.touch(id, expiresAt),
-    destroy: (id) => store.destroy(id),
-    close: () => store.close(),
-  };
-}
 
 function rawTarget(directory: string): BenchTarget {
   let sequence = 0;
@@ -87,30 +63,13 @@ function rawTarget(directory: string): BenchTarget {
 
 function sessionFileStoreTarget(directory: string): BenchTarget {
   const session = require('express-session') as { Store: unknown };
-  const FileStoreClass = (
-    require('session-file-store') as (s: unknown) => new (o: object) => CallbackStore
-  )(session);
-  const peer = new FileStoreClass({ path: directory, reapInterval: -1, logFn: () => {} });
-  // An express-session session: its cookie carries the expiry.
-  const sessionOf = (data: string, expiresAt: number) => ({
-    cookie: {
-      originalMaxAge: expiresAt - Date.now(),
-      expires: new Date(expiresAt),
-      httpOnly: true,
-      path: '/',
-    },
-    data,
-  });
-  return {
-    name: 'session-file-store',
-    role: 'peer',
-    create: (id, data, expiresAt) => promised((cb) => peer.set(id, sessionOf(data, expiresAt), cb)),
-    update: (id, data, expiresAt) => promised((cb) => peer.set(id, sessionOf(data, expiresAt), cb)),
-    get: (id) => promised((cb) => peer.get(id, cb)),
-    touch: (id, expiresAt) => promised((cb) => peer.touch(id, sessionOf('', expiresAt), cb)),
-    destroy: (id) => promised((cb) => peer.destroy(id, cb)),
-    close: async () => {},
-  };
+  const factory = require('session-file-store') as (
+    s: unknown,
+  ) => new (
+    o: object,
+  ) => ExpressSessionStore;
+  const peer = new (factory(session))({ path: directory, reapInterval: -1, logFn: () => {} });
+  return expressSessionTarget('session-file-store', peer);
 }
 
 /** clearExpired() over records made expired by moving the store's clock. */
@@ -151,9 +110,9 @@ export const backend: BenchBackend = {
     await mkdir(dir('raw'), { mode: 0o700 });
     const withFsync = process.env.SESS_BENCH_FILE_FSYNC !== '0';
     const targets = [
-      sessTarget('sess', new FileStore({ directory: dir('sess') })),
+      sessTarget(new FileStore({ directory: dir('sess') })),
       ...(withFsync
-        ? [sessTarget('sess-fsync', new FileStore({ directory: dir('sess-fsync'), fsync: true }))]
+        ? [sessTarget(new FileStore({ directory: dir('sess-fsync'), fsync: true }), 'sess-fsync')]
         : []),
       rawTarget(dir('raw')),
       sessionFileStoreTarget(dir('session-file-store')),

@@ -1,21 +1,13 @@
 import { MemoryStore } from '@sess/core';
+import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget } from '../target.js';
-import { versionedUpdate } from './versions.js';
 
 /** The reference store against a plain Map doing the same bookkeeping-free work. */
 export const backend: BenchBackend = {
   name: 'memory',
   async setup() {
     const store = new MemoryStore();
-    const sess: BenchTarget = {
-      name: 'sess',
-      role: 'sess',
-      ...versionedUpdate(store),
-      get: (id) => store.get(id),
-      touch: (id, expiresAt) => store.touch(id, expiresAt),
-      destroy: (id) => store.destroy(id),
-      close: () => store.close(),
-    };
+    const sess = sessTarget(store);
     const map = new Map<string, { data: string; expiresAt: number }>();
     const raw: BenchTarget = {
       name: 'raw',

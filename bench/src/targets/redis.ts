@@ -2,14 +2,15 @@ import { RedisStore } from '@sess/redis';
 import { startRedis } from '@sess/test-servers';
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { createClient } from 'redis';
+import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
 import { sessionData } from '../phases.js';
+import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget } from '../target.js';
-import { versionedUpdate } from './versions.js';
 
 /**
  * @sess/redis against the same node-redis client sending the plain commands
  * (SET … PXAT, GET, PEXPIREAT, DEL), and connect-redis 9 (the express-session
- * store, through its promise API) on that client too, all on one private
+ * store, through its callback API) on that client too, all on one private
  * redis-server.
  */
 export const backend: BenchBackend = {
@@ -22,15 +23,7 @@ export const backend: BenchBackend = {
     const send = (args: string[]) => client.sendCommand(args);
 
     const store = new RedisStore({ client, prefix: 'sess:' });
-    const sess: BenchTarget = {
-      name: 'sess',
-      role: 'sess',
-      ...versionedUpdate(store),
-      get: (id) => store.get(id),
-      touch: (id, expiresAt) => store.touch(id, expiresAt),
-      destroy: (id) => store.destroy(id),
-      close: () => store.close(),
-    };
+    const sess = sessTarget(store);
 
     const raw: BenchTarget = {
       name: 'raw',
@@ -44,20 +37,10 @@ export const backend: BenchBackend = {
     };
 
     const connectRedis = new ConnectRedisStore({ client, prefix: 'cr:' });
-    const session = (data: string, expiresAt: number) => ({
-      cookie: { expires: new Date(expiresAt), originalMaxAge: expiresAt - Date.now() },
-      data,
-    });
-    const peer: BenchTarget = {
-      name: 'connect-redis',
-      role: 'peer',
-      create: (id, data, expiresAt) => connectRedis.set(id, session(data, expiresAt) as never),
-      get: (id) => connectRedis.get(id),
-      update: (id, data, expiresAt) => connectRedis.set(id, session(data, expiresAt) as never),
-      touch: (id, expiresAt) => connectRedis.touch(id, session('', expiresAt) as never),
-      destroy: (id) => connectRedis.destroy(id),
-      close: async () => {},
-    };
+    const peer = expressSessionTarget(
+      'connect-redis',
+      connectRedis as unknown as ExpressSessionStore,
+    );
 
     const info = String(await send(['INFO', 'server']));
     return {

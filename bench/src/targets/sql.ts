@@ -16,55 +16,13 @@ import session from 'express-session';
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2';
 import pg from 'pg';
+import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
+import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
-import { versionedUpdate } from './versions.js';
 
 const require = createRequire(import.meta.url);
 const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 const HOUR = 3_600_000;
-
-/** The sess store, driven as SessionManager drives it. */
-function sessTarget(store: SqlStore): BenchTarget {
-  return {
-    name: 'sess',
-    role: 'sess',
-    ...versionedUpdate(store),
-    get: (id) => store.get(id),
-    touch: (id, expiresAt) => store.touch(id, expiresAt),
-    destroy: (id) => store.destroy(id),
-    close: () => store.close(),
-  };
-}
-
-/** An express-session store, promisified; sessions carry their expiry in the cookie. */
-function peerTarget(name: string, store: session.Store, close: () => Promise<void>): BenchTarget {
-  const sessionOf = (data: string, expiresAt: number) =>
-    ({
-      cookie: {
-        expires: new Date(expiresAt),
-        maxAge: expiresAt - Date.now(),
-        originalMaxAge: HOUR,
-      },
-      payload: data,
-    }) as unknown as session.SessionData;
-  const call = <T>(run: (done: (error?: unknown, value?: T) => void) => void) =>
-    new Promise<T | undefined>((resolve, reject) =>
-      run((error, value) => (error ? reject(error) : resolve(value))),
-    );
-  return {
-    name,
-    role: 'peer',
-    create: (id, data, expiresAt) =>
-      call((done) => store.set(id, sessionOf(data, expiresAt), done)),
-    get: (id) => call((done) => store.get(id, done)),
-    update: (id, data, expiresAt) =>
-      call((done) => store.set(id, sessionOf(data, expiresAt), done)),
-    touch: (id, expiresAt) =>
-      call((done) => store.touch?.(id, sessionOf('', expiresAt), () => done())),
-    destroy: (id) => call((done) => store.destroy(id, done)),
-    close,
-  };
-}
 
 /** A sweep case on the sess table: `fill` writes expired rows with one generated INSERT. */
 function sweepCases(
@@ -180,8 +138,11 @@ export const backend: BenchBackend = {
       targets: [
         sessTarget(store),
         raw,
-        peerTarget('connect-session-knex', knexPeer, async () => {}),
-        peerTarget('better-sqlite3-session-store', sqlitePeer, async () => {}),
+        expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
+        expressSessionTarget(
+          'better-sqlite3-session-store',
+          sqlitePeer as unknown as ExpressSessionStore,
+        ),
       ],
       info: { sqlite: version.v, journal: 'WAL, synchronous=NORMAL', file: 'one database file' },
       sweeps: sweepCases(store, knex, 'sess_bench', sqliteFill, true),
@@ -266,8 +227,8 @@ export const postgresBackend: BenchBackend = {
       targets: [
         sessTarget(store),
         raw,
-        peerTarget('connect-session-knex', knexPeer, async () => {}),
-        peerTarget('connect-pg-simple', pgPeer, async () => {}),
+        expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
+        expressSessionTarget('connect-pg-simple', pgPeer as unknown as ExpressSessionStore),
       ],
       info: {
         postgresql: String(rows[0]?.server_version),
@@ -348,7 +309,7 @@ export const mysqlBackend: BenchBackend = {
       targets: [
         sessTarget(store),
         raw,
-        peerTarget('connect-session-knex', knexPeer, async () => {}),
+        expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
       ],
       info: {
         mariadb: String((versionRows as Array<{ v: string }>)[0]?.v),

@@ -1,11 +1,11 @@
 import type { SessionStore } from '@sess/core';
-import type { BenchTarget } from '../target.js';
+import type { BenchTarget } from './target.js';
 
 /**
- * create and update for a sess store the way SessionManager drives it: each
- * update carries the version of the last write to that id.
+ * A sess store as a bench target, driven the way SessionManager drives it:
+ * each update carries the version of the last write to that id.
  */
-export function versionedUpdate(store: SessionStore): Pick<BenchTarget, 'create' | 'update'> {
+export function sessTarget(store: SessionStore, name = 'sess'): BenchTarget {
   const versions = new Map<string, string>();
   const remember = (id: string, result: Awaited<ReturnType<SessionStore['create']>>) => {
     if (!result.ok) throw new Error(`bench write refused: ${result.reason}`);
@@ -13,6 +13,8 @@ export function versionedUpdate(store: SessionStore): Pick<BenchTarget, 'create'
     return result;
   };
   return {
+    name,
+    role: 'sess',
     create: async (id, data, expiresAt) =>
       remember(id, await store.create(id, { data, expiresAt })),
     update: async (id, data, expiresAt) => {
@@ -20,5 +22,9 @@ export function versionedUpdate(store: SessionStore): Pick<BenchTarget, 'create'
       const options = ifVersion === undefined ? {} : { ifVersion };
       return remember(id, await store.update(id, { data, expiresAt }, options));
     },
+    get: (id) => store.get(id),
+    touch: (id, expiresAt) => store.touch(id, expiresAt),
+    destroy: (id) => store.destroy(id),
+    close: () => store.close(),
   };
 }
