@@ -19,7 +19,7 @@ export async function runSweeps(
   const results: SweepResult[] = [];
   for (const sweepCase of cases) {
     try {
-      for (const size of sizes) {
+      for (const size of sizes.filter((n) => n <= (sweepCase.maxSize ?? n))) {
         await sweepCase.fill(size);
         const latencies: number[] = [];
         let sweeping = true;

@@ -26,6 +26,8 @@ export interface BenchTarget {
 /** Expired records a sweep can be measured on. */
 export interface SweepCase {
   readonly name: string;
+  /** Sizes above this are not measured (say why where it is set). */
+  readonly maxSize?: number;
   /** Writes `count` already-expired records (fast path: bulk insert). */
   fill(count: number): Promise<void>;
   /** Removes expired records and returns how many. */

@@ -131,33 +131,24 @@ class SqliteExecutor implements Executor {
   }
 
   first(statement: Statement, params: unknown[], what: string) {
-    const db = this.#ready();
-    if (db === undefined) return this.#viaPool((d) => this.#first(d, statement, params), what);
-    try {
-      return this.#first(db, statement, params);
-    } catch (error) {
-      throw asUnavailable(error, what);
-    }
+    return this.#execute(
+      (db) => this.#prepare(db, statement, true).get(...params) as unknown[] | undefined,
+      what,
+    );
   }
 
   all(statement: Statement, params: unknown[], what: string) {
-    const db = this.#ready();
-    if (db === undefined) return this.#viaPool((d) => this.#all(d, statement, params), what);
-    try {
-      return this.#all(db, statement, params);
-    } catch (error) {
-      throw asUnavailable(error, what);
-    }
+    return this.#execute(
+      (db) => this.#prepare(db, statement, true).all(...params) as unknown[][],
+      what,
+    );
   }
 
   run(statement: Statement, params: unknown[], what: string) {
-    const db = this.#ready();
-    if (db === undefined) return this.#viaPool((d) => this.#run(d, statement, params), what);
-    try {
-      return this.#run(db, statement, params);
-    } catch (error) {
-      throw asUnavailable(error, what);
-    }
+    return this.#execute((db): RunResult => {
+      const { changes } = this.#prepare(db, statement, false).run(...params);
+      return changes === 0 ? NO_CHANGE : { changes, insertId: 0 };
+    }, what);
   }
 
   close(): void {}
@@ -177,6 +168,17 @@ class SqliteExecutor implements Executor {
 
   #adhoc(sql: Statement | string): Statement {
     return typeof sql === 'string' ? { name: sql, sql } : sql;
+  }
+
+  /** Runs `work` synchronously on the cached connection, or through the pool when it cannot be used. */
+  #execute<T>(work: (db: Database) => T, what: string): T | Promise<T> {
+    const db = this.#ready();
+    if (db === undefined) return this.#viaPool(work, what);
+    try {
+      return work(db);
+    } catch (error) {
+      throw asUnavailable(error, what);
+    }
   }
 
   #ready(): Database | undefined {
@@ -209,19 +211,6 @@ class SqliteExecutor implements Executor {
       this.#cache.set(statement.sql, prepared);
     }
     return prepared;
-  }
-
-  #first(db: Database, statement: Statement, params: unknown[]): unknown[] | undefined {
-    return this.#prepare(db, statement, true).get(...params) as unknown[] | undefined;
-  }
-
-  #all(db: Database, statement: Statement, params: unknown[]): unknown[][] {
-    return this.#prepare(db, statement, true).all(...params) as unknown[][];
-  }
-
-  #run(db: Database, statement: Statement, params: unknown[]): RunResult {
-    const { changes } = this.#prepare(db, statement, false).run(...params);
-    return changes === 0 ? NO_CHANGE : { changes, insertId: 0 };
   }
 }
 
