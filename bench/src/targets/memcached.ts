@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { MemcachedClient, MemcachedStore } from '@sess/memcached';
-import { startMemcached } from '@sess/test-servers';
 import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
+import { memcachedServer } from '../servers.js';
 import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget } from '../target.js';
 
@@ -30,7 +30,7 @@ function connectMemcached(location: string): BenchTarget {
 export const backend: BenchBackend = {
   name: 'memcached',
   async setup() {
-    const server = await startMemcached(['-m', '256']);
+    const server = await memcachedServer(['-m', '256']);
     const client = new MemcachedClient({ servers: [server.location] });
     const store = new MemcachedStore({ client, prefix: 'sess:' });
     const sess = sessTarget(store);
@@ -52,7 +52,8 @@ export const backend: BenchBackend = {
       destroy: (id) => client.delete(`raw:${id}`),
       close: async () => {},
     };
-    const version = execFileSync('memcached', ['-V']).toString().trim();
+    // The local binary's version: what a private server runs.
+    const version = `${execFileSync('memcached', ['-V']).toString().trim()} (${server.origin})`;
     return {
       targets: [sess, raw, connectMemcached(server.location)],
       info: { memcached: version, client: '@sess/memcached MemcachedClient, 1 connection' },

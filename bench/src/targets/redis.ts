@@ -1,9 +1,9 @@
 import { RedisStore } from '@sess/redis';
-import { startRedis } from '@sess/test-servers';
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
 import { sessionData } from '../phases.js';
+import { redisServer } from '../servers.js';
 import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget } from '../target.js';
 
@@ -16,7 +16,7 @@ import type { BenchBackend, BenchTarget } from '../target.js';
 export const backend: BenchBackend = {
   name: 'redis',
   async setup() {
-    const server = await startRedis();
+    const server = await redisServer();
     const client = createClient({ url: server.url });
     client.on('error', () => {});
     await client.connect();
@@ -46,7 +46,7 @@ export const backend: BenchBackend = {
     return {
       targets: [sess, raw, peer],
       info: {
-        server: `redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (private, no persistence)`,
+        server: `redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (${server.origin})`,
         client: 'node-redis 5.12.1, one connection shared by all targets',
         peer: 'connect-redis 9.0.0',
       },

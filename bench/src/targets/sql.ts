@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureSchema, SqlStore, sqliteConfig } from '@sess/sql';
-import { startMariadb, startPostgres } from '@sess/test-servers';
 import Database from 'better-sqlite3';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import session from 'express-session';
@@ -17,6 +16,7 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2';
 import pg from 'pg';
 import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
+import { mysqlServer, postgresServer, scratchDatabase } from '../servers.js';
 import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
 
@@ -160,15 +160,21 @@ export const backend: BenchBackend = {
 export const postgresBackend: BenchBackend = {
   name: 'sql-postgres',
   async setup() {
-    const server = await startPostgres();
+    const server = await postgresServer();
+    const database = scratchDatabase();
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(server.url);
+    url.pathname = `/${database}`;
     const pool = { min: 2, max: 10 };
-    const knex = knexFactory({ client: 'pg', connection: server.url, pool, log: quiet });
+    const knex = knexFactory({ client: 'pg', connection: url.href, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
     await store.ensureSchema();
     await ensureSchema(knex, { table: 'raw_bench' });
 
     // raw: a pg pool of the same size with named prepared statements, same table layout.
-    const rawPool = new pg.Pool({ connectionString: server.url, max: pool.max });
+    const rawPool = new pg.Pool({ connectionString: url.href, max: pool.max });
     const q = (name: string, text: string, values: unknown[]) =>
       rawPool.query({ name, text, values });
     const raw: BenchTarget = {
@@ -197,14 +203,14 @@ export const postgresBackend: BenchBackend = {
       close: async () => {},
     };
 
-    const peerKnex = knexFactory({ client: 'pg', connection: server.url, pool, log: quiet });
+    const peerKnex = knexFactory({ client: 'pg', connection: url.href, pool, log: quiet });
     const knexPeer = new ConnectSessionKnexStore({
       knex: peerKnex,
       tableName: 'peer_knex',
       cleanupInterval: 0,
     });
     await knexPeer.ready;
-    const peerPool = new pg.Pool({ connectionString: server.url, max: pool.max });
+    const peerPool = new pg.Pool({ connectionString: url.href, max: pool.max });
     const PgSession = require('connect-pg-simple')(session) as new (
       options: unknown,
     ) => session.Store & {
@@ -232,8 +238,8 @@ export const postgresBackend: BenchBackend = {
       ],
       info: {
         postgresql: String(rows[0]?.server_version),
+        server: server.origin,
         pool: `${pool.max} connections per store`,
-        fsync: 'off',
       },
       sweeps: sweepCases(store, knex, 'sess_bench', pgFill),
       async teardown() {
@@ -242,6 +248,8 @@ export const postgresBackend: BenchBackend = {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
+        await admin.query(`DROP DATABASE ${database}`);
+        await admin.end();
         await server.dispose();
       },
     };
@@ -251,21 +259,12 @@ export const postgresBackend: BenchBackend = {
 export const mysqlBackend: BenchBackend = {
   name: 'sql-mysql',
   async setup() {
-    const server = await startMariadb();
-    const admin = mysql.createConnection({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-    });
-    await admin.promise().query('CREATE DATABASE bench CHARACTER SET utf8mb4');
-    const [versionRows] = await admin.promise().query('SELECT VERSION() AS v');
-    await admin.promise().end();
-    const connection = {
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      database: 'bench',
-    };
+    const server = await mysqlServer();
+    const database = scratchDatabase();
+    const admin = mysql.createConnection(server.login).promise();
+    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
+    const [versionRows] = await admin.query('SELECT VERSION() AS v');
+    const connection = { ...server.login, database };
     const pool = { min: 2, max: 10 };
     const knex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
@@ -313,13 +312,15 @@ export const mysqlBackend: BenchBackend = {
       ],
       info: {
         mariadb: String((versionRows as Array<{ v: string }>)[0]?.v),
+        server: server.origin,
         pool: `${pool.max} connections per store`,
-        innodb_flush_log_at_trx_commit: '2',
       },
       async teardown() {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
+        await admin.query(`DROP DATABASE ${database}`);
+        await admin.end();
         await server.dispose();
       },
     };
