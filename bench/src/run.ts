@@ -5,13 +5,13 @@
  * on the same servers in one run, with the cases interleaved so drift on a
  * shared machine hits all of them alike.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PHASES, type Phase, type PhaseResult, runPhase } from './phases.js';
-import { markdownTable, type Row, svgChart, withRatios } from './report.js';
+import { markdownTable, type Row, withRatios, writeResults } from './report.js';
 import { median } from './stats.js';
 import { runSweeps, type SweepResult } from './sweep.js';
 import type { BenchBackend, BenchTarget } from './target.js';
@@ -151,34 +151,5 @@ for (const backend of backends) {
   results.push({ backend: backend.name, ...result });
 }
 
-await mkdir(args.out, { recursive: true });
-await writeFile(
-  join(args.out, 'latest.json'),
-  `${JSON.stringify({ machine, results }, null, 2)}\n`,
-);
-const markdown = [
-  `# sess bench results\n`,
-  `${machine.date}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${sessions} sessions × ${rounds} rounds (medians).\n`,
-  ...results.map((r) =>
-    [
-      `## ${r.backend}\n`,
-      `Servers: ${Object.entries(r.info)
-        .map(([k, v]) => `${k} ${v}`)
-        .join('; ')}\n`,
-      `![${r.backend}](./${r.backend}.svg)\n`,
-      markdownTable(r.rows),
-      ...r.sweeps.map(
-        (s) =>
-          `\nSweep (${s.name}): ${s.size} expired records cleared in ${s.ms.toFixed(0)} ms; readers' p99 during it ${s.readerP99Us.toFixed(0)} µs.`,
-      ),
-      r.bytesPerSession === undefined
-        ? ''
-        : `\nMemory per stored session: ${r.bytesPerSession} bytes.`,
-      '',
-    ].join('\n'),
-  ),
-].join('\n');
-await writeFile(join(args.out, 'latest.md'), markdown);
-for (const r of results)
-  await writeFile(join(args.out, `${r.backend}.svg`), svgChart(r.backend, r.rows));
+await writeResults(args.out, { machine, results });
 console.log(`results written to ${args.out}`);
