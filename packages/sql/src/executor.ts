@@ -103,9 +103,9 @@ export function createExecutor(dialect: Dialect, knex: Knex, timeoutMs: number):
     case 'sqlite':
       return new SqliteExecutor(clientOf(knex), timeoutMs);
     case 'postgres':
-      return new PgExecutor(clientOf(knex), timeoutMs);
+      return new PooledExecutor(pgWire, clientOf(knex), timeoutMs);
     case 'mysql':
-      return new MysqlExecutor(clientOf(knex), timeoutMs);
+      return new PooledExecutor(mysqlWire, clientOf(knex), timeoutMs);
   }
 }
 
@@ -214,14 +214,47 @@ class SqliteExecutor implements Executor {
   }
 }
 
+/** How one networked driver sends a statement on a connection and reads the outcome. */
+interface Wire {
+  readonly dialect: 'postgres' | 'mysql';
+  rows(connection: unknown, sql: Statement | string, params: unknown[]): Promise<unknown[][]>;
+  run(connection: unknown, sql: Statement | string, params: unknown[]): Promise<RunResult>;
+}
+
 /** PostgreSQL through pg: named prepared statements, rows as arrays. */
-class PgExecutor implements Executor {
-  readonly dialect = 'postgres' as const;
+const pgWire: Wire = {
+  dialect: 'postgres',
+  rows: async (connection, sql, params) => (await query(connection as PgClient, sql, params)).rows,
+  run: async (connection, sql, params) => {
+    const { rowCount } = await query(connection as PgClient, sql, params);
+    return { changes: rowCount ?? 0, insertId: 0 };
+  },
+};
+
+/** MySQL and MariaDB through mysql2: `execute` (server-side prepared, cached per connection). */
+const mysqlWire: Wire = {
+  dialect: 'mysql',
+  rows: (connection, sql, params) =>
+    execute(connection as MysqlConnection, textOf(sql), params) as Promise<unknown[][]>,
+  run: async (connection, sql, params) =>
+    toRun(await execute(connection as MysqlConnection, textOf(sql), params)),
+};
+
+/**
+ * PostgreSQL and MySQL: every statement on a connection lent by knex's pool
+ * (kept for the next statement while the event loop turns), bounded by the
+ * store's timeout.
+ */
+class PooledExecutor implements Executor {
+  readonly dialect: Wire['dialect'];
+  readonly #wire: Wire;
   readonly #client: KnexClient;
   readonly #lender: Lender;
   readonly #timeoutMs: number;
 
-  constructor(client: KnexClient, timeoutMs: number) {
+  constructor(wire: Wire, client: KnexClient, timeoutMs: number) {
+    this.dialect = wire.dialect;
+    this.#wire = wire;
     this.#client = client;
     this.#lender = new Lender(client);
     this.#timeoutMs = timeoutMs;
@@ -232,47 +265,31 @@ class PgExecutor implements Executor {
   }
 
   first(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => (await query(c, statement, params)).rows[0], what);
+    return this.#bounded(async (c) => (await this.#wire.rows(c, statement, params))[0], what);
   }
 
   all(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => (await query(c, statement, params)).rows, what);
+    return this.#bounded((c) => this.#wire.rows(c, statement, params), what);
   }
 
   run(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => {
-      const { rowCount } = await query(c, statement, params);
-      return { changes: rowCount ?? 0, insertId: 0 };
-    }, what);
+    return this.#bounded((c) => this.#wire.run(c, statement, params), what);
   }
 
   withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
     const timeoutMs = this.#timeoutMs;
-    const held = (connection: PgClient): Session => ({
-      all: (sql, params, w) =>
-        withTimeout(
-          query(connection, sql, params).then((r) => r.rows),
-          timeoutMs,
-          w,
-        ),
-      run: (sql, params, w) =>
-        withTimeout(
-          query(connection, sql, params).then((r) => ({ changes: r.rowCount ?? 0, insertId: 0 })),
-          timeoutMs,
-          w,
-        ),
+    const wire = this.#wire;
+    const held = (connection: unknown): Session => ({
+      all: (sql, params, w) => withTimeout(wire.rows(connection, sql, params), timeoutMs, w),
+      run: (sql, params, w) => withTimeout(wire.run(connection, sql, params), timeoutMs, w),
     });
     return acquireWithin(this.#client, timeoutMs, what).then((connection) =>
-      work(held(connection as PgClient)).finally(() => this.#client.releaseConnection(connection)),
+      work(held(connection)).finally(() => this.#client.releaseConnection(connection)),
     );
   }
 
-  #bounded<T>(work: (connection: PgClient) => Promise<T>, what: string): Promise<T> {
-    return withTimeout(
-      this.#lender.run((c) => work(c as PgClient)),
-      this.#timeoutMs,
-      what,
-    );
+  #bounded<T>(work: (connection: unknown) => Promise<T>, what: string): Promise<T> {
+    return withTimeout(this.#lender.run(work), this.#timeoutMs, what);
   }
 }
 
@@ -282,64 +299,8 @@ function query(connection: PgClient, sql: Statement | string, values: unknown[])
     : connection.query<unknown[]>({ name: sql.name, text: sql.sql, values, rowMode: 'array' });
 }
 
-/** MySQL and MariaDB through mysql2: `execute` (server-side prepared, cached per connection). */
-class MysqlExecutor implements Executor {
-  readonly dialect = 'mysql' as const;
-  readonly #client: KnexClient;
-  readonly #lender: Lender;
-  readonly #timeoutMs: number;
-
-  constructor(client: KnexClient, timeoutMs: number) {
-    this.#client = client;
-    this.#lender = new Lender(client);
-    this.#timeoutMs = timeoutMs;
-  }
-
-  close(): void {
-    this.#lender.flush();
-  }
-
-  first(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(
-      async (c) => ((await execute(c, statement.sql, params)) as unknown[][])[0],
-      what,
-    );
-  }
-
-  all(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(
-      async (c) => (await execute(c, statement.sql, params)) as unknown[][],
-      what,
-    );
-  }
-
-  run(statement: Statement, params: unknown[], what: string) {
-    return this.#bounded(async (c) => toRun(await execute(c, statement.sql, params)), what);
-  }
-
-  withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
-    const timeoutMs = this.#timeoutMs;
-    const text = (sql: Statement | string) => (typeof sql === 'string' ? sql : sql.sql);
-    const held = (connection: MysqlConnection): Session => ({
-      all: (sql, params, w) =>
-        withTimeout(execute(connection, text(sql), params) as Promise<unknown[][]>, timeoutMs, w),
-      run: (sql, params, w) =>
-        withTimeout(execute(connection, text(sql), params).then(toRun), timeoutMs, w),
-    });
-    return acquireWithin(this.#client, timeoutMs, what).then((connection) =>
-      work(held(connection as MysqlConnection)).finally(() =>
-        this.#client.releaseConnection(connection),
-      ),
-    );
-  }
-
-  #bounded<T>(work: (connection: MysqlConnection) => Promise<T>, what: string): Promise<T> {
-    return withTimeout(
-      this.#lender.run((c) => work(c as MysqlConnection)),
-      this.#timeoutMs,
-      what,
-    );
-  }
+function textOf(sql: Statement | string): string {
+  return typeof sql === 'string' ? sql : sql.sql;
 }
 
 function execute(connection: MysqlConnection, sql: string, values: unknown[]): Promise<unknown> {
