@@ -56,6 +56,7 @@ export {
 } from './sweeper.js';
 export { asUnavailable, withTimeout } from './timeout.js';
 export {
+  assertDestroyByUser,
   assertExpiry,
   assertListOptions,
   assertRecord,

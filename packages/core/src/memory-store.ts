@@ -13,10 +13,10 @@ import type {
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
 import { IntervalSweeper, type Sweeper, type SweeperOptions } from './sweeper.js';
 import {
+  assertDestroyByUser,
   assertExpiry,
   assertListOptions,
   assertSessionId,
-  assertUserId,
   assertWrite,
   systemClock,
 } from './validation.js';
@@ -160,9 +160,7 @@ export class MemoryStore implements SessionStore {
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    assertUserId(userId);
-    const except = options?.except;
-    if (except !== undefined) assertSessionId(except);
+    const except = assertDestroyByUser(userId, options);
     let destroyed = 0;
     for (const id of [...(this.#byUser.get(userId) ?? [])]) {
       if (id === except) continue;

@@ -105,6 +105,17 @@ export function assertWrite(
 /** The system clock. */
 export const systemClock: Clock = () => Date.now();
 
+/** Checks `destroyByUser()` arguments; returns the session to keep, if any. */
+export function assertDestroyByUser(
+  userId: unknown,
+  options: { readonly except?: unknown } | undefined,
+): string | undefined {
+  assertUserId(userId);
+  const except = options?.except;
+  if (except !== undefined) assertSessionId(except);
+  return except;
+}
+
 /** Checks `list()` options; returns the page size to use. */
 export function assertListOptions(
   options: unknown,

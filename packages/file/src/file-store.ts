@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
+  assertDestroyByUser,
   assertExpiry,
   assertListOptions,
   assertSessionId,
-  assertUserId,
   assertWrite,
   type Clock,
   type DestroyByUserOptions,
@@ -255,9 +255,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    assertUserId(userId);
-    const except = options?.except;
-    if (except !== undefined) assertSessionId(except);
+    const except = assertDestroyByUser(userId, options);
     let destroyed = 0;
     try {
       for await (const names of inBatches(this.#users.entries(userId), BATCH)) {

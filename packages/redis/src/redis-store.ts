@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import {
+  assertDestroyByUser,
   assertExpiry,
   assertListOptions,
   assertSessionId,
-  assertUserId,
   assertWrite,
   CorruptRecordError,
   type DestroyByUserOptions,
@@ -374,9 +374,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
-    assertUserId(userId);
-    const except = options?.except;
-    if (except !== undefined) assertSessionId(except);
+    const except = assertDestroyByUser(userId, options);
     const user = encodeUserId(userId);
     const index = this.#keys.userIndex(user);
     const members = await this.#command(['ZRANGE', index, '0', '-1'], index, 'ZRANGE', strings);

@@ -11,10 +11,10 @@ import type {
   WriteResult,
 } from '@sess/core';
 import {
+  assertDestroyByUser,
   assertExpiry,
   assertListOptions,
   assertSessionId,
-  assertUserId,
   assertWrite,
   checkSweeperOptions,
   IntervalSweeper,
@@ -273,9 +273,7 @@ export class SqlStore implements SessionStore {
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    assertUserId(userId);
-    const except = options?.except;
-    if (except !== undefined) assertSessionId(except);
+    const except = assertDestroyByUser(userId, options);
     // Only live sessions count; the user's expired ones are left to the sweeper.
     const { changes } = await this.#exec.run(
       this.#sql.destroyByUser,
