@@ -1,0 +1,7 @@
+export { SessionCookie, type SessionCookieOptions, type SessionSetCookie } from './cookie.js';
+export {
+  RequestSession,
+  type ResponseFacts,
+  SessionHttp,
+  type SessionHttpOptions,
+} from './session-http.js';
