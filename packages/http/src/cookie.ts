@@ -31,7 +31,11 @@ export interface SessionSetCookie {
   readonly name: string;
   /** The token; empty when the cookie is cleared. */
   readonly value: string;
-  /** The stored expiry (whole seconds, never later than the record), or the epoch when cleared. */
+  /**
+   * The stored expiry (the header carries whole seconds: never later than the
+   * record), or 400 days from now if that is sooner, as browsers cap it; the
+   * epoch when cleared.
+   */
   readonly expires: Date;
   /** Only when clearing: 0. */
   readonly maxAge?: 0;
@@ -44,6 +48,9 @@ export interface SessionSetCookie {
   /** The `Set-Cookie` header value. */
   readonly header: string;
 }
+
+/** Browsers keep a cookie 400 days at most (RFC 6265bis §5.5); a later expiry is cut to that. */
+export const MAX_COOKIE_LIFETIME_MS = 400 * 24 * 3_600_000;
 
 const KNOWN_OPTIONS = new Set(['name', 'path', 'domain', 'sameSite', 'secure', 'partitioned']);
 const SAME_SITE = new Set(['lax', 'strict', 'none']);
@@ -184,7 +191,7 @@ export class SessionCookie {
       this.secure === true || (this.secure === 'auto' && (request.secure || this.#alwaysSecure));
     const set =
       'token' in result
-        ? this.#attributes(this.name, result.token, new Date(result.expiresAt), secure)
+        ? this.#attributes(this.name, result.token, cookieExpiry(result.expiresAt), secure)
         : { ...this.#attributes(this.name, '', new Date(0), secure), maxAge: 0 as const };
     return { ...set, header: stringifySetCookie(set, { encode: verbatim }) };
   }
@@ -202,6 +209,10 @@ export class SessionCookie {
       partitioned: this.partitioned,
     } satisfies SetCookie;
   }
+}
+
+function cookieExpiry(expiresAt: number): Date {
+  return new Date(Math.min(expiresAt, Date.now() + MAX_COOKIE_LIFETIME_MS));
 }
 
 // Tokens are base64url: nothing to encode or decode, and a value that needs

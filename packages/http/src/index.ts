@@ -1,4 +1,9 @@
-export { SessionCookie, type SessionCookieOptions, type SessionSetCookie } from './cookie.js';
+export {
+  MAX_COOKIE_LIFETIME_MS,
+  SessionCookie,
+  type SessionCookieOptions,
+  type SessionSetCookie,
+} from './cookie.js';
 export {
   RequestSession,
   type ResponseFacts,

@@ -1,16 +1,18 @@
 import { InvalidOptionError } from '@sess/core';
 import { describe, expect, it } from 'vitest';
-import { SessionCookie, type SessionCookieOptions } from '../src/index.js';
+import { MAX_COOKIE_LIFETIME_MS, SessionCookie, type SessionCookieOptions } from '../src/index.js';
 
 const TOKEN = 'A'.repeat(43);
-const EXPIRES = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
+// Ten days ahead, with milliseconds the header must drop.
+const EXPIRES = Math.floor(Date.now() / 1000) * 1000 + 10 * 86_400_000 + 678;
+const EXPIRES_HTTP = new Date(EXPIRES).toUTCString();
 
 describe('SessionCookie options', () => {
   it('defaults to sess, Path=/, HttpOnly, SameSite=Lax, Secure only over HTTPS', () => {
     const cookie = new SessionCookie();
     const plain = cookie.toSetCookie({ token: TOKEN, expiresAt: EXPIRES }, { secure: false });
     expect(plain?.header).toBe(
-      `sess=${TOKEN}; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; SameSite=Lax`,
+      `sess=${TOKEN}; Path=/; Expires=${EXPIRES_HTTP}; HttpOnly; SameSite=Lax`,
     );
     const https = cookie.toSetCookie({ token: TOKEN, expiresAt: EXPIRES }, { secure: true });
     expect(https?.header).toContain('; Secure');
@@ -74,7 +76,7 @@ describe('SessionCookie options', () => {
     });
     const set = cookie.toSetCookie({ token: TOKEN, expiresAt: EXPIRES }, { secure: true });
     expect(set?.header).toBe(
-      `app=${TOKEN}; Domain=example.com; Path=/app; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; Secure; Partitioned; SameSite=Strict`,
+      `app=${TOKEN}; Domain=example.com; Path=/app; Expires=${EXPIRES_HTTP}; HttpOnly; Secure; Partitioned; SameSite=Strict`,
     );
   });
 });
@@ -94,6 +96,14 @@ describe('SessionCookie.toSetCookie', () => {
     expect(Date.parse(/Expires=([^;]+)/.exec(set?.header ?? '')?.[1] ?? '')).toBe(
       Math.floor(EXPIRES / 1000) * 1000,
     );
+  });
+
+  it('cuts an expiry beyond 400 days to 400 days, as browsers do', () => {
+    const far = Date.now() + 2 * MAX_COOKIE_LIFETIME_MS;
+    const set = cookie.toSetCookie({ token: TOKEN, expiresAt: far }, { secure: false });
+    const expires = set?.expires.getTime() ?? 0;
+    expect(expires).toBeLessThanOrEqual(Date.now() + MAX_COOKIE_LIFETIME_MS);
+    expect(expires).toBeGreaterThan(Date.now() + MAX_COOKIE_LIFETIME_MS - 60_000);
   });
 
   it('clears the cookie with the same Path and Domain after a logout', () => {
