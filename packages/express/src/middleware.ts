@@ -37,8 +37,9 @@ declare global {
   }
 }
 
-/** `manager` (any `SessionManager`) and `cookie` (see `SessionCookieOptions`). */
-export type SessionMiddlewareOptions = SessionHttpOptions;
+/** `manager` (a `SessionManager` of any data) and `cookie` (see `SessionCookieOptions`). */
+export type SessionMiddlewareOptions<Data extends AnySessionData = AnySessionData> =
+  SessionHttpOptions<Data>;
 
 type Next = (error?: unknown) => void;
 
@@ -60,13 +61,17 @@ type Next = (error?: unknown) => void;
  *   res.send(`visit ${req.session.get('visits')}`);
  * });
  */
-export function sessionMiddleware(options: SessionMiddlewareOptions) {
+export function sessionMiddleware<Data extends AnySessionData>(
+  options: SessionMiddlewareOptions<Data>,
+) {
   const http = new SessionHttp(options);
+  // The manager stores whatever keys it is given; SessionData names them for the app.
+  const manager = http.manager as unknown as SessionManager<RequestSessionData>;
   return function sessMiddleware(request: IncomingMessage, response: ServerResponse, next: Next) {
     const req = request as IncomingMessage & Partial<Express.Request>;
     void http.open(request.headers.cookie).then((opened) => {
-      req.session = opened.session;
-      req.sessionManager = http.manager;
+      req.session = opened.session as unknown as Session<RequestSessionData>;
+      req.sessionManager = manager;
       holdUntilCommitted(
         response,
         async (status) => (await opened.commit({ status, secure: isSecure(request) }))?.header,

@@ -124,7 +124,9 @@ describe('@sess/express', () => {
 
   it('req.sessionManager logs out everywhere else', async () => {
     const app = express();
-    app.use(sessionMiddleware({ manager: new SessionManager({ store: new MemoryStore() }) }));
+    // A manager typed with the app's data is taken as any other.
+    const manager = new SessionManager<{ visits: number }>({ store: new MemoryStore() });
+    app.use(sessionMiddleware({ manager }));
     app.post('/login', (req, res) => {
       req.session.regenerate();
       req.session.userId = 'alice';

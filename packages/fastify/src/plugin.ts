@@ -1,6 +1,6 @@
 import type { SessionData as AnySessionData, Session, SessionManager } from '@sess/core';
 import { type RequestSession, SessionHttp, type SessionHttpOptions } from '@sess/http';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /**
@@ -41,15 +41,21 @@ declare module 'fastify' {
   }
 }
 
-/** `manager` (any `SessionManager`) and `cookie` (see `SessionCookieOptions`). */
-export type SessionPluginOptions = SessionHttpOptions;
+/** `manager` (a `SessionManager` of any data) and `cookie` (see `SessionCookieOptions`). */
+export type SessionPluginOptions<Data extends AnySessionData = AnySessionData> =
+  SessionHttpOptions<Data>;
 
 const kOpened = Symbol('sess.opened');
 type WithOpened = FastifyRequest & { [kOpened]: RequestSession | null };
 
-const plugin: FastifyPluginAsync<SessionPluginOptions> = async (fastify, options) => {
+// Generic, so that `register` takes a manager of any data type.
+async function plugin<Data extends AnySessionData>(
+  fastify: FastifyInstance,
+  options: SessionPluginOptions<Data>,
+): Promise<void> {
   const http = new SessionHttp(options);
-  const manager = http.manager as SessionManager<RequestSessionData>;
+  // The manager stores whatever keys it is given; SessionData names them for the app.
+  const manager = http.manager as unknown as SessionManager<RequestSessionData>;
 
   fastify.decorateRequest('session', null as unknown as Session<RequestSessionData>);
   fastify.decorateRequest(kOpened, null);
@@ -64,8 +70,8 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (fastify, options
 
   fastify.addHook('onRequest', async (request) => {
     const opened = await http.open(request.headers.cookie);
-    (request as WithOpened)[kOpened] = opened;
-    request.session = opened.session;
+    (request as WithOpened)[kOpened] = opened as unknown as RequestSession;
+    request.session = opened.session as unknown as Session<RequestSessionData>;
   });
 
   // onSend runs before the headers are written, for every reply Fastify
@@ -84,7 +90,7 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (fastify, options
     }
     return payload;
   });
-};
+}
 
 /**
  * The Fastify 5 plugin: loads `request.session` from the cookie in

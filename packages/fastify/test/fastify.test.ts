@@ -113,9 +113,9 @@ describe('@sess/fastify', () => {
 
   it('request.sessionManager logs out everywhere else, and request.session is typed', async () => {
     const app = Fastify();
-    await app.register(sessionPlugin, {
-      manager: new SessionManager({ store: new MemoryStore() }),
-    });
+    // A manager typed with the app's data registers as any other.
+    const manager = new SessionManager<{ visits: number }>({ store: new MemoryStore() });
+    await app.register(sessionPlugin, { manager });
     app.post('/login', async (request, reply) => {
       request.session.regenerate();
       request.session.userId = 'alice';

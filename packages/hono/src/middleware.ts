@@ -10,28 +10,31 @@ import { setCookie } from 'hono/cookie';
 
 /**
  * The Hono environment the middleware provides: `c.get('session')` and
- * `c.get('sessionManager')`, with your session's keys typed. Every key may be
- * absent (`get` can return `undefined`); keys you do not list are `unknown`.
+ * `c.get('sessionManager')`, typed with the data of your `SessionManager`.
  *
  * @example
- * const app = new Hono<SessionEnv<{ visits: number }>>();
+ * type Data = { visits: number };
+ * const manager = new SessionManager<Data>({ store });
+ * const app = new Hono<SessionEnv<Data>>();
+ * app.use(sessionMiddleware({ manager }));
  */
-export type SessionEnv<Data extends object = object> = {
+export type SessionEnv<Data extends AnySessionData = AnySessionData> = {
   Variables: SessionVariables<Data>;
 };
 
-export interface SessionVariables<Data extends object = object> {
+export interface SessionVariables<Data extends AnySessionData = AnySessionData> {
   /**
    * This request's session: the `SessionManager`'s own `Session`.
    * `get`/`set`/`delete`, `regenerate()` at login, `destroy()` at logout,
    * `userId`. Saved once the handlers are done, before the response leaves.
    */
-  session: Session<Partial<Data> & AnySessionData>;
+  session: Session<Data>;
   /** The manager behind the session: `listForUser`, `destroyForUser`. */
-  sessionManager: SessionManager<Partial<Data> & AnySessionData>;
+  sessionManager: SessionManager<Data>;
 }
 
-export interface SessionMiddlewareOptions extends SessionHttpOptions {
+export interface SessionMiddlewareOptions<Data extends AnySessionData = AnySessionData>
+  extends SessionHttpOptions<Data> {
   /**
    * Believe `X-Forwarded-Proto` (its first value) for `Secure`: set it when
    * the app is reachable only through a TLS-terminating proxy that sets the
@@ -49,28 +52,27 @@ export interface SessionMiddlewareOptions extends SessionHttpOptions {
  * nothing. Throws `InvalidOptionError` at once for bad options.
  *
  * @example
+ * const manager = new SessionManager<{ visits: number }>({ store });
  * const app = new Hono<SessionEnv<{ visits: number }>>();
- * app.use(sessionMiddleware({ manager: new SessionManager({ store }) }));
+ * app.use(sessionMiddleware({ manager }));
  * app.get('/', (c) => {
  *   const session = c.get('session');
  *   session.set('visits', (session.get('visits') ?? 0) + 1);
  *   return c.text(`visit ${session.get('visits')}`);
  * });
  */
-export function sessionMiddleware<Data extends object = object>(
-  options: SessionMiddlewareOptions,
+export function sessionMiddleware<Data extends AnySessionData = AnySessionData>(
+  options: SessionMiddlewareOptions<Data>,
 ): MiddlewareHandler<SessionEnv<Data>> {
   const { trustProxy = false, ...httpOptions } = options;
   if (typeof trustProxy !== 'boolean') {
     throw new InvalidOptionError('trustProxy must be a boolean.');
   }
   const http = new SessionHttp(httpOptions);
-  type Vars = SessionVariables<Data>;
   return async (c, next) => {
     const opened = await http.open(c.req.header('cookie'));
-    // The manager stores whatever keys it is given; the app's types name them.
-    c.set('session', opened.session as Vars['session']);
-    c.set('sessionManager', http.manager as Vars['sessionManager']);
+    c.set('session', opened.session);
+    c.set('sessionManager', http.manager);
     await next();
     const cookie = await opened.commit({ status: c.res.status, secure: isHttps(c, trustProxy) });
     if (cookie) {

@@ -38,7 +38,7 @@ describe('@sess/hono', () => {
 
   it('sets its cookie through hono/cookie beside the app’s own', async () => {
     const app = new Hono<SessionEnv<Data>>();
-    app.use(sessionMiddleware({ manager: new SessionManager({ store: new MemoryStore() }) }));
+    app.use(sessionMiddleware({ manager: new SessionManager<Data>({ store: new MemoryStore() }) }));
     app.get('/', (c) => {
       const session = c.get('session');
       session.set('visits', (session.get('visits') ?? 0) + 1);
@@ -53,7 +53,7 @@ describe('@sess/hono', () => {
   it('hono/streaming: the session set before the stream is saved and its cookie sent', async () => {
     const store = new MemoryStore();
     const app = new Hono<SessionEnv<Data>>();
-    app.use(sessionMiddleware({ manager: new SessionManager({ store }) }));
+    app.use(sessionMiddleware({ manager: new SessionManager<Data>({ store }) }));
     app.get('/stream', (c) => {
       const session = c.get('session');
       session.set('visits', 1);
@@ -69,7 +69,7 @@ describe('@sess/hono', () => {
 
   it('sessionManager logs out everywhere else, and the session is typed', async () => {
     const app = new Hono<SessionEnv<Data>>();
-    app.use(sessionMiddleware({ manager: new SessionManager({ store: new MemoryStore() }) }));
+    app.use(sessionMiddleware({ manager: new SessionManager<Data>({ store: new MemoryStore() }) }));
     app.post('/login', (c) => {
       const session = c.get('session');
       session.regenerate();
