@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,10 +11,10 @@ import {
   type SessionRecord,
   sessionIdOf,
 } from '@sess/core';
+import { listenOnLoopback } from '@sess/http/conformance';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionMiddleware } from '../src/index.js';
-import { listen } from './support/apps.js';
 
 declare module '../src/index.js' {
   interface SessionData {
@@ -35,7 +36,7 @@ afterEach(async () => {
 });
 
 async function serve(app: express.Express): Promise<string> {
-  const running = await listen(app.listen(0, '127.0.0.1'));
+  const running = await listenOnLoopback(createServer(app));
   closers.push(running.close);
   return running.url;
 }

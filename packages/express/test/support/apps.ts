@@ -1,8 +1,11 @@
-import { once } from 'node:events';
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { GlueApp, GlueReply, RunningGlue } from '@sess/http/conformance';
+import {
+  type GlueApp,
+  type GlueReply,
+  listenOnLoopback,
+  type RunningGlue,
+} from '@sess/http/conformance';
 import connect from 'connect';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import { sessionMiddleware } from '../../src/index.js';
@@ -35,7 +38,7 @@ export async function startExpress(createApp: ExpressFactory, app: GlueApp): Pro
   };
   server.use(routes);
   server.use(errors);
-  return listen(server.listen(0, '127.0.0.1'));
+  return listenOnLoopback(createServer(server));
 }
 
 /** The same app on Connect, with only node:http's response API. */
@@ -52,7 +55,7 @@ export async function startConnect(app: GlueApp): Promise<RunningGlue> {
     const { status, body } = app.errorReply(error);
     res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
   });
-  return listen(server.listen(0, '127.0.0.1'));
+  return listenOnLoopback(createServer(server));
 }
 
 function send(res: ServerResponse, reply: GlueReply): void {
@@ -65,16 +68,4 @@ function send(res: ServerResponse, reply: GlueReply): void {
     res.setHeader('content-type', 'text/plain');
     Readable.from(reply.chunks).pipe(res);
   }
-}
-
-export async function listen(server: Server): Promise<RunningGlue> {
-  if (!server.listening) await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -1,24 +1,13 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import type { GlueApp, RunningGlue } from '@sess/http/conformance';
+import { createAdaptorServer } from '@hono/node-server';
+import { type GlueApp, listenOnLoopback, type RunningGlue } from '@sess/http/conformance';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type SessionEnv, sessionMiddleware } from '../../src/index.js';
 
 /** Serves a Hono app on a free loopback port with @hono/node-server. */
-export async function serveHono(app: Hono<SessionEnv>): Promise<RunningGlue> {
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  if (!server.listening) await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function serveHono(app: Hono<SessionEnv>): Promise<RunningGlue> {
+  return listenOnLoopback(createAdaptorServer({ fetch: app.fetch }) as Server);
 }
 
 /** The glue conformance app on Hono, the way a Hono app is written. */

@@ -5,7 +5,7 @@
  *
  * @example
  * import { it } from 'vitest';
- * import { runGlueConformance } from '@sess/http/conformance';
+ * import { listenOnLoopback, runGlueConformance } from '@sess/http/conformance';
  *
  * runGlueConformance({
  *   test: it,
@@ -14,7 +14,7 @@
  *     server.use(myGlue({ manager: app.manager, cookie: app.cookie }));
  *     server.all('*', async (req, res) => send(res, await app.handle({ session: req.session, method: req.method, url: req.url })));
  *     server.onError((error, req, res) => { const { status, body } = app.errorReply(error); res.status(status).send(body); });
- *     return listen(server);
+ *     return listenOnLoopback(server.nodeServer());
  *   },
  * });
  */
@@ -22,6 +22,7 @@ import { InvalidOptionError } from '@sess/core';
 import type { GlueConformanceOptions } from './options.js';
 import { type GlueTest, glueTests, runGlueTest } from './tests.js';
 
+export { listenOnLoopback } from './listen.js';
 export type {
   GlueApp,
   GlueConformanceOptions,

@@ -1,8 +1,11 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseCookie } from 'cookie';
-import type { GlueApp, GlueReply, RunningGlue } from '../../src/conformance/index.js';
+import {
+  type GlueApp,
+  type GlueReply,
+  listenOnLoopback,
+  type RunningGlue,
+} from '../../src/conformance/index.js';
 import { type RequestSession, SessionHttp } from '../../src/index.js';
 
 /** A rule a broken glue breaks, to prove the suite notices. */
@@ -90,16 +93,7 @@ export async function startNodeGlue(
     }
     send(response, reply);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 function send(response: ServerResponse, reply: GlueReply): void {
