@@ -11,6 +11,8 @@ const OUTPUTS: readonly Output[] = ['writeHead', 'write', 'end', 'flushHeaders']
  *
  * The first output call (`writeHead`, `write`, `end` or `flushHeaders`)
  * starts `commit(status)`; it and every call after it are kept in order.
+ * When `commit` returns undefined (nothing to save), output goes straight
+ * through from the start.
  * When the commit resolves, its `Set-Cookie` (if any) joins the headers and
  * the calls are replayed; from then on output goes straight through. When it
  * rejects, the calls are dropped and `fail(error)` runs: the app's error path
@@ -21,7 +23,7 @@ const OUTPUTS: readonly Output[] = ['writeHead', 'write', 'end', 'flushHeaders']
  */
 export function holdUntilCommitted(
   response: ServerResponse,
-  commit: (status: number) => Promise<string | undefined>,
+  commit: (status: number) => Promise<string | undefined> | undefined,
   fail: (error: unknown) => void,
 ): void {
   const original = {
@@ -54,16 +56,22 @@ export function holdUntilCommitted(
       if (state === 'through') {
         return (original[method] as (...a: unknown[]) => unknown).apply(this, args);
       }
-      held.push({ method, args });
       if (state === 'open') {
-        state = 'holding';
         const status = method === 'writeHead' ? Number(args[0]) : response.statusCode;
-        commit(status).then(release, (error: unknown) => {
+        const committing = commit(status);
+        if (committing === undefined) {
+          // Nothing to save: the response goes out at once.
+          state = 'through';
+          return (original[method] as (...a: unknown[]) => unknown).apply(this, args);
+        }
+        state = 'holding';
+        committing.then(release, (error: unknown) => {
           state = 'through';
           held.length = 0;
           fail(error);
         });
       }
+      held.push({ method, args });
       if (method === 'write') return false;
       return method === 'flushHeaders' ? undefined : this;
     };

@@ -74,7 +74,10 @@ export function sessionMiddleware<Data extends AnySessionData>(
       req.sessionManager = manager;
       holdUntilCommitted(
         response,
-        async (status) => (await opened.commit({ status, secure: isSecure(request) }))?.header,
+        (status) =>
+          opened.commitDue(status)
+            ? opened.commit({ status, secure: isSecure(request) }).then((cookie) => cookie?.header)
+            : undefined,
         next,
       );
       next();

@@ -76,19 +76,25 @@ async function plugin<Data extends AnySessionData>(
 
   // onSend runs before the headers are written, for every reply Fastify
   // sends (streams included), and again for the error reply when the commit
-  // fails: that second run finds the commit done and adds nothing.
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // fails: that second run finds the commit done and adds nothing. A callback
+  // hook, so that a reply whose session has nothing to save goes on at once.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const opened = (request as WithOpened)[kOpened];
-    if (opened) {
-      const cookie = await opened.commit({
-        status: reply.statusCode,
-        secure: request.protocol === 'https',
-      });
-      // Fastify appends Set-Cookie values; @fastify/cookie merges with them,
-      // whichever hook runs first.
-      if (cookie) reply.header('set-cookie', cookie.header);
+    if (!opened?.commitDue(reply.statusCode)) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    void opened
+      .commit({ status: reply.statusCode, secure: request.protocol === 'https' })
+      .then((cookie) => {
+        // Fastify appends Set-Cookie values; @fastify/cookie merges with
+        // them, whichever hook runs first.
+        if (cookie) reply.header('set-cookie', cookie.header);
+      })
+      .then(
+        () => done(null, payload),
+        (error: Error) => done(error),
+      );
   });
 }
 

@@ -74,6 +74,7 @@ export function sessionMiddleware<Data extends AnySessionData = AnySessionData>(
     c.set('session', opened.session);
     c.set('sessionManager', http.manager);
     await next();
+    if (!opened.commitDue(c.res.status)) return;
     const cookie = await opened.commit({ status: c.res.status, secure: isHttps(c, trustProxy) });
     if (cookie) {
       const { name, value, header: _, ...attributes } = cookie;

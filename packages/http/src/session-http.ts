@@ -80,6 +80,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   /**
+   * False when `commit` would do nothing (no store call, no cookie): the
+   * session is unchanged and its renewal is not due, the commit has run
+   * already, or `status` is 500 or more. The response can then go out
+   * without waiting for a commit.
+   */
+  commitDue(status: number): boolean {
+    return this.#commit === undefined && status < 500 && this.#http.manager.commitDue(this.session);
+  }
+
+  /**
    * Saves the session and says which `Set-Cookie` to send, if any. Call it
    * before the first byte of the response. Only the first call commits: later
    * ones resolve to undefined once it has settled. A response of status 500
