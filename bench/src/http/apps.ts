@@ -25,22 +25,24 @@ import { DAY_MS, PROFILE, type ServerConfig } from './config.js';
 const require = createRequire(import.meta.url);
 const SECRET = 'an end-to-end bench secret of 32+ characters';
 
-/** A running app: where it listens, and how to stop it and its store clients. */
+/**
+ * A running app: where it listens, and how to stop listening. Its store
+ * clients stay open: requests cut off when the load generator stops may
+ * still be talking to the store, and the server process exits right after
+ * (its sockets close with it).
+ */
 export interface RunningApp {
   readonly port: number;
   close(): Promise<void>;
 }
 
-type Closer = () => Promise<unknown>;
-
 /** Opens a sess store on the backend. */
-async function sessStore(config: ServerConfig, closers: Closer[]): Promise<SessionStore> {
+async function sessStore(config: ServerConfig): Promise<SessionStore> {
   const { backend, namespace } = config;
   if (backend.name === 'redis') {
     const client = createClient({ url: backend.redisUrl ?? '' });
     client.on('error', () => {});
     await client.connect();
-    closers.push(() => client.close());
     return new RedisStore({ client, prefix: `http:${namespace}:` });
   }
   const knex = knexFactory(
@@ -48,20 +50,18 @@ async function sessStore(config: ServerConfig, closers: Closer[]): Promise<Sessi
       ? sqliteConfig(backend.sqliteFile ?? '')
       : { client: 'pg', connection: backend.postgresUrl ?? '', pool: { min: 2, max: 10 } },
   );
-  closers.push(() => knex.destroy());
   const store = new SqlStore({ knex, table: `sess_${namespace}` });
   await store.ensureSchema();
   return store;
 }
 
 /** Opens the connect-* store express-session and @fastify/session use on the backend. */
-async function peerStore(config: ServerConfig, closers: Closer[]): Promise<session.Store> {
+async function peerStore(config: ServerConfig): Promise<session.Store> {
   const { backend, namespace } = config;
   if (backend.name === 'redis') {
     const client = createClient({ url: backend.redisUrl ?? '' });
     client.on('error', () => {});
     await client.connect();
-    closers.push(() => client.close());
     return new ConnectRedisStore({ client, prefix: `peer:${namespace}:` });
   }
   if (backend.name === 'postgres') {
@@ -69,15 +69,13 @@ async function peerStore(config: ServerConfig, closers: Closer[]): Promise<sessi
     const PgSession = require('connect-pg-simple')(session) as new (
       options: unknown,
     ) => session.Store & { close(): void };
+    // A schema of its own: the table it creates always names its index IDX_session_expire.
+    await pool.query(`CREATE SCHEMA pgs_${namespace}`);
     const store = new PgSession({
       pool,
-      tableName: `pgs_${namespace}`,
+      schemaName: `pgs_${namespace}`,
       createTableIfMissing: true,
       pruneSessionInterval: false,
-    });
-    closers.push(async () => {
-      store.close();
-      await pool.end();
     });
     return store;
   }
@@ -86,7 +84,6 @@ async function peerStore(config: ServerConfig, closers: Closer[]): Promise<sessi
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 2000');
-  closers.push(async () => db.close());
   const SqliteStore = require('better-sqlite3-session-store')(session) as new (
     options: unknown,
   ) => object;
@@ -240,23 +237,19 @@ async function fastifyApp(
 export async function startApp(config: ServerConfig): Promise<RunningApp> {
   const [framework, kind] = config.target.split('-') as ['express' | 'fastify', string];
   const sessions = kind === 'none' ? 'none' : kind === 'sess' ? 'sess' : 'peer';
-  const closers: Closer[] = [];
   const store =
     sessions === 'none'
       ? undefined
       : sessions === 'sess'
-        ? await sessStore(config, closers)
-        : await peerStore(config, closers);
+        ? await sessStore(config)
+        : await peerStore(config);
 
   if (framework === 'fastify') {
     const app = await fastifyApp(config, sessions, store);
     await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       port: (app.server.address() as { port: number }).port,
-      close: async () => {
-        await app.close();
-        for (const close of closers.reverse()) await close();
-      },
+      close: () => app.close(),
     };
   }
   const server: Server = createServer(expressApp(config, sessions, store));
@@ -266,7 +259,6 @@ export async function startApp(config: ServerConfig): Promise<RunningApp> {
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      for (const close of closers.reverse()) await close();
     },
   };
 }

@@ -55,7 +55,9 @@ export async function logIn(url: string, expectUsers: boolean): Promise<string[]
     const read = await fetch(`${url}/read`, { headers: { cookie } });
     const body = (await read.json()) as { user: string | null };
     if (read.status !== 200 || body.user !== (expectUsers ? user : 'anonymous')) {
-      throw new Error(`Login of ${user} did not stick (status ${read.status}).`);
+      throw new Error(
+        `Login of ${user} did not stick: login ${login.status} set ${JSON.stringify(login.headers.getSetCookie())}, read ${read.status} ${JSON.stringify(body)}.`,
+      );
     }
     cookies.push(cookie);
   }
