@@ -14,7 +14,9 @@ export function createApp(manager: SessionManager): Hono<SessionEnv> {
   });
 
   app.post('/login', async (c) => {
-    const body: { name?: unknown } = await c.req.json().catch(() => ({}));
+    // JSON only: a cross-site form can send text/plain, never application/json.
+    const json = c.req.header('content-type')?.startsWith('application/json');
+    const body: { name?: unknown } = json ? await c.req.json().catch(() => ({})) : {};
     const name = String(body.name ?? '').trim();
     if (name.length < 1 || name.length > 64) {
       return c.json({ error: 'A name is 1 to 64 characters.' }, 400);

@@ -81,4 +81,13 @@ export async function checkAccountFlows(base: string): Promise<void> {
 
   const refused = await new Device(base).send('POST', '/login', { name: '' });
   assert.equal(refused.status, 400, 'an empty name is refused');
+  // What a form on another site can send: text/plain. It logs nobody in.
+  const forged = await fetch(new URL('/login', base), {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ name: 'mallory' }),
+    redirect: 'manual',
+  });
+  assert.equal(forged.status, 400, 'a login posted as text/plain is refused');
+  assert.deepEqual(forged.headers.getSetCookie(), []);
 }
