@@ -85,11 +85,13 @@ export function barChart(
     scale === 'log'
       ? Math.ceil(Math.log10(Math.max(...values)))
       : niceCeiling(Math.max(...values, 1));
-  const bar = 12;
-  const groupWidth = series.length * bar + 14;
   const [left, top, height] = [70, 40, 240];
-  // One legend row; entries as wide as the longest name needs.
+  // One legend row, entries as wide as the longest name needs; with few
+  // groups, bars widen (up to 40 px) to span the legend.
   const spacing = Math.max(130, 7 * Math.max(...series.map((name) => name.length)) + 24);
+  const spread = Math.floor((series.length * spacing - 14 * groups.length) / bars.length);
+  const bar = Math.min(40, Math.max(12, spread));
+  const groupWidth = series.length * bar + 14;
   const width = Math.max(left + groups.length * groupWidth + 20, left + series.length * spacing);
   const position = (value: number) =>
     scale === 'log' ? Math.log10(Math.max(value, 10 ** low)) - low : value;

@@ -145,29 +145,33 @@ function markdown(results: HttpResults): string {
     '## Ratios\n',
     ratioTable(rows),
     '',
-    ...WORKLOADS.map((w) => `![${w}](./http-${w}.svg)\n`),
+    ...WORKLOADS.flatMap((w) => FRAMEWORKS.map((f) => `![${f}, ${w}](./http-${f}-${w}.svg)\n`)),
     '## Every cell\n',
     cellTable(rows),
     '',
   ].join('\n');
 }
 
-/** Writes `http.json`, `http.md` and one chart per workload into `directory`. */
+const FRAMEWORKS = ['express', 'fastify'] as const;
+
+/** Writes `http.json`, `http.md` and a chart per framework and workload into `directory`. */
 export async function writeHttpResults(directory: string, results: HttpResults): Promise<void> {
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, 'http.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(directory, 'http.md'), markdown(results));
   for (const workload of WORKLOADS) {
-    const bars = results.rows
-      .filter((r) => r.workload === workload)
-      .map((r) => ({ group: r.backend, series: TARGET_LABELS[r.target], value: r.requestsPerSec }));
-    if (bars.length === 0) continue;
-    await writeFile(
-      join(directory, `http-${workload}.svg`),
-      barChart(`${workload}: requests per second at 64 connections (higher is better)`, bars, {
-        scale: 'linear',
-        unit: 'req/s',
-      }),
-    );
+    for (const framework of FRAMEWORKS) {
+      const bars = results.rows
+        .filter((r) => r.workload === workload && r.target.startsWith(`${framework}-`))
+        .map((r) => ({ group: r.backend, series: TARGET_LABELS[r.target], value: r.requestsPerSec }));
+      if (bars.length === 0) continue;
+      await writeFile(
+        join(directory, `http-${framework}-${workload}.svg`),
+        barChart(`${framework}, ${workload}: requests per second at 64 connections`, bars, {
+          scale: 'linear',
+          unit: 'req/s',
+        }),
+      );
+    }
   }
 }
