@@ -71,7 +71,11 @@ export const corruptTests = defineTests({
           after !== 'corrupt' && after?.data === 'repaired',
           'an update that reported ok left no readable record',
         );
-        assert.equal(after.version, updated.version);
+        assert.equal(
+          after.version,
+          updated.version,
+          'the repaired record has another version than the update returned',
+        );
       } else {
         assert.ok(
           after === null || after === 'corrupt',
@@ -85,7 +89,7 @@ export const corruptTests = defineTests({
     async run(t) {
       const id = await plantCorrupt(t);
       await t.store.destroy(id);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'get after destroy of a corrupt record');
       expectOk(await t.store.create(id, t.record('fresh')), 'create after destroy');
       assert.equal((await t.store.get(id))?.data, 'fresh');
     },
