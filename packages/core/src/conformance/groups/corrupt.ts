@@ -84,6 +84,34 @@ export const corruptTests = defineTests({
       }
     },
   },
+  'corrupt: create over a corrupt record replaces it or gives exists, and never exposes it': {
+    requires: ['corrupt'],
+    async run(t) {
+      const id = await plantCorrupt(t);
+      // A corrupt record holds no session anyone can resume, so replacing it
+      // overwrites nothing live; a store that cannot tell may refuse instead.
+      const created = await resolvedOrCorrupt(
+        () => t.store.create(id, t.record('new')),
+        'create over a corrupt record',
+      );
+      assert.ok(
+        created === 'corrupt' || created.ok || created.reason === 'exists',
+        `create over a corrupt record gave ${JSON.stringify(created)}`,
+      );
+      const after = await resolvedOrCorrupt(() => t.store.get(id), 'get after create');
+      if (created !== 'corrupt' && created.ok) {
+        assert.ok(
+          after !== 'corrupt' && after?.data === 'new' && after.version === created.version,
+          'a create that reported ok left no readable record of its own',
+        );
+      } else {
+        assert.ok(
+          after === null || after === 'corrupt',
+          'a refused create made the corrupt record readable',
+        );
+      }
+    },
+  },
   'corrupt: destroy removes a corrupt record and the id can be created again': {
     requires: ['corrupt'],
     async run(t) {
