@@ -1,0 +1,16 @@
+export { DEFAULT_TIMEOUT_MS, openStore } from './open.js';
+export {
+  type HostPort,
+  parseStoreUrl,
+  SCHEMES,
+  type StoreScheme,
+  type StoreUrl,
+  type StoreUrlOptions,
+} from './parse.js';
+export type {
+  OpenedStore,
+  OpenMode,
+  OpenStoreOptions,
+  RedisNode,
+  StoreBackend,
+} from './types.js';
