@@ -46,6 +46,7 @@ export {
   sessionIdOf,
   TAGGED_JSON_FORMAT,
 } from './session/index.js';
+export { type Envelope, readEnvelope } from './session/envelope.js';
 export {
   checkSweeperOptions,
   IntervalSweeper,

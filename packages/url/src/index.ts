@@ -1,4 +1,5 @@
 export { DEFAULT_TIMEOUT_MS, openStore } from './open.js';
+export { redactSecrets } from './redact.js';
 export {
   type HostPort,
   parseStoreUrl,

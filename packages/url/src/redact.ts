@@ -1,4 +1,4 @@
-import type { Credentials } from './parse.js';
+import { type Credentials, credentialsOf, parseStoreUrl, type StoreUrl } from './parse.js';
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -29,4 +29,25 @@ export function redactor(secrets: Credentials, raw?: string): (text: string) => 
     for (const pattern of patterns) out = out.replace(pattern, '***');
     return out;
   };
+}
+
+/**
+ * Blanks the user names and passwords of the given store URLs wherever they
+ * appear in `text`: for tools that print messages from drivers and servers.
+ *
+ * @example
+ * redactSecrets('auth failed for hunter2', 'redis://:hunter2@cache:6379'); // 'auth failed for ***'
+ */
+export function redactSecrets(text: string, ...specs: readonly string[]): string {
+  let out = text;
+  for (const spec of specs) {
+    let url: StoreUrl;
+    try {
+      url = parseStoreUrl(spec);
+    } catch {
+      continue;
+    }
+    out = redactor(credentialsOf(url), spec)(out);
+  }
+  return out;
 }
