@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isSessionStoreError, sessionIdOf } from '@sess/core';
+import { isSessionStoreError, isValidSessionId, sessionIdOf } from '@sess/core';
 import { doctor } from './commands/doctor.js';
 import { Interrupted, migrate } from './commands/migrate.js';
 import { destroy, list, logoutUser, NotFound, show, stats } from './commands/sessions.js';
@@ -75,10 +75,42 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/**
+ * Session ids are base64url, so one in 32 starts with '-'. A long argument
+ * shaped like an id that is no option is taken as a positional, and option
+ * values are joined to their option, so neither reads as an unknown option.
+ */
+function separate(argv: readonly string[]): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : undefined;
+    const known = name !== undefined && Object.hasOwn(OPTIONS, name) ? (name as Option) : undefined;
+    if (known && OPTIONS[known].type === 'string' && !arg.includes('=') && i + 1 < argv.length) {
+      options.push(`${arg}=${argv[++i]}`);
+    } else if (known || (arg.startsWith('-') && !(arg.length >= 16 && isValidSessionId(arg)))) {
+      options.push(arg);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return [...options, '--', ...positionals];
+}
+
 async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: separate(argv),
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
   }

@@ -37,8 +37,8 @@ function openParsed(url: StoreUrl, options: OpenStoreOptions, timeoutMs: number)
  * query options are checked first (`InvalidOptionError`, naming an unknown
  * key); a missing adapter is an `InvalidOptionError` naming the packages to
  * install; a server that does not answer within the timeout is a
- * `StoreUnavailableError`. No message, and no `cause`, holds the URL's user
- * name or password.
+ * `StoreUnavailableError`. No message, and no `cause`, holds the URL's
+ * password.
  *
  * @example
  * const { store, url, close } = await openStore('redis://127.0.0.1:6379?prefix=app:');

@@ -5,17 +5,17 @@ function escape(text: string): string {
 }
 
 /**
- * A function that blanks every secret in a text: the password and user
- * name of a URL (as written and percent-encoded), and the URL itself. Short
- * secrets are blanked only where they stand alone, so a one-letter user name
- * does not garble every message.
+ * A function that blanks the secret of a URL in a text: its password (as
+ * written and percent-encoded), and the URL itself when it carries one. A
+ * short password is blanked only where it stands alone, so it does not
+ * garble every message. User names are not secret (servers print them in
+ * their own errors, "password authentication failed for user ...").
  */
 export function redactor(secrets: Credentials, raw?: string): (text: string) => string {
   const words = new Set<string>();
-  for (const secret of [secrets.password, secrets.username]) {
-    if (!secret) continue;
-    words.add(secret);
-    words.add(encodeURIComponent(secret));
+  if (secrets.password) {
+    words.add(secrets.password);
+    words.add(encodeURIComponent(secrets.password));
   }
   const patterns = [...words]
     .sort((a, b) => b.length - a.length)
@@ -25,14 +25,14 @@ export function redactor(secrets: Credentials, raw?: string): (text: string) => 
         : new RegExp(`(?<![\\w-])${escape(word)}(?![\\w-])`, 'g'),
     );
   return (text) => {
-    let out = raw && secrets.password + secrets.username ? text.split(raw).join('***') : text;
+    let out = raw && secrets.password ? text.split(raw).join('***') : text;
     for (const pattern of patterns) out = out.replace(pattern, '***');
     return out;
   };
 }
 
 /**
- * Blanks the user names and passwords of the given store URLs wherever they
+ * Blanks the passwords of the given store URLs wherever they
  * appear in `text`: for tools that print messages from drivers and servers.
  *
  * @example

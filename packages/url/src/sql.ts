@@ -9,6 +9,9 @@ import type { Opened, OpenStoreOptions, StoreBackend } from './types.js';
 
 type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
+/** `SqlStore`'s default table. */
+const DEFAULT_TABLE = 'sess_sessions';
+
 const DRIVERS: Record<Dialect, string> = {
   sqlite: 'better-sqlite3',
   postgres: 'pg',
@@ -127,13 +130,14 @@ export async function openSql(
       ...(options.sweepBatchSize === undefined ? {} : { sweepBatchSize: options.sweepBatchSize }),
       operationTimeoutMs: timeoutMs,
     });
+    const tableName = table ?? DEFAULT_TABLE;
     const mode = options.mode ?? 'use';
     if (mode === 'create') {
       await withTimeout(store.ensureSchema(), timeoutMs, 'Creating the sessions table');
     } else if (mode === 'use') {
       const builder = schema ? db.schema.withSchema(schema) : db.schema;
       const exists = await withTimeout(
-        Promise.resolve(builder.hasTable(store.table)),
+        Promise.resolve(builder.hasTable(tableName)),
         timeoutMs,
         'Looking up the sessions table',
       );
@@ -146,7 +150,7 @@ export async function openSql(
     const backend: StoreBackend = {
       kind: 'sql',
       dialect,
-      table: store.table,
+      table: tableName,
       ...(schema === undefined ? {} : { schema }),
       query: async (statement, bindings = []) =>
         rowsOf(
