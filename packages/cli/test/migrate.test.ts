@@ -27,6 +27,10 @@ function summary(stdout: string) {
   };
 }
 
+// Each test moves 100,000 sessions twice or seeds them into files: minutes on
+// a loaded two-core machine, not the default minute.
+const LONG = { timeout: 300_000 };
+
 describe('sess migrate, 100,000 sessions across backends', () => {
   let dir: string;
   let redis: RedisServer;
@@ -51,7 +55,7 @@ describe('sess migrate, 100,000 sessions across backends', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('copies every session from SQLite to Redis, then to PostgreSQL', async () => {
+  it('copies every session from SQLite to Redis, then to PostgreSQL', LONG, async () => {
     const sqlite = `sqlite:${join(dir, 'source.db')}`;
     const seeding = await openStore(sqlite, { mode: 'create' });
     await seed(seeding.store, COUNT, BASE);
@@ -78,7 +82,7 @@ describe('sess migrate, 100,000 sessions across backends', () => {
     expect(new Set(ids).size).toBe(COUNT);
   });
 
-  it('copies every session from files to a memcached pool', async () => {
+  it('copies every session from files to a memcached pool', LONG, async () => {
     const files = `file:${join(dir, 'sessions')}`;
     const seeding = await openStore(files, { mode: 'create' });
     await seed(seeding.store, COUNT, BASE);

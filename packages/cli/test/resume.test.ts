@@ -53,7 +53,7 @@ describe('an interrupted migration', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('stops cleanly on SIGINT, survives SIGKILL, and --resume finishes with nothing lost or doubled', async () => {
+  it('stops cleanly on SIGINT, survives SIGKILL, and --resume finishes with nothing lost or doubled', { timeout: 300_000 }, async () => {
     // Small pages, few in flight: slow enough to be caught in the middle.
     const args = ['migrate', source, redis.url, '--batch', '200', '--concurrency', '4'];
 

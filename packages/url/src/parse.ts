@@ -176,7 +176,7 @@ export function parseStoreUrl(spec: string): StoreUrl {
     const known = Object.values(SCHEMES).join(' ');
     throw new InvalidOptionError(
       scheme === undefined
-        ? `A store URL starts with a scheme: ${known}`
+        ? `A store URL must be a URL starting with a scheme: ${known}`
         : `The store URL scheme "${scheme}:" is not known; use one of ${known}`,
     );
   }
