@@ -107,7 +107,9 @@ try {
       `| ${pair} | ${median(runs).toLocaleString('en-US')} | ${runs.map((r) => r.toLocaleString('en-US')).join(', ')} |`,
     );
   }
-  console.log(`servers: Redis ${redis.origin}, PostgreSQL ${postgres.origin}, Memcached ${memcached.origin}`);
+  console.log(
+    `servers: Redis ${redis.origin}, PostgreSQL ${postgres.origin}, Memcached ${memcached.origin}`,
+  );
 } finally {
   await Promise.all([redis.dispose(), postgres.dispose(), memcached.dispose()]);
   await rm(dir, { recursive: true, force: true });

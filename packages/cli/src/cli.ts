@@ -24,7 +24,9 @@ runCli(argv, {
     process.exitCode = status;
   },
   (error: unknown) => {
-    process.stderr.write(`sess: ${clean(error instanceof Error ? error.message : String(error))}\n`);
+    process.stderr.write(
+      `sess: ${clean(error instanceof Error ? error.message : String(error))}\n`,
+    );
     process.exitCode = EXIT.failure;
   },
 );

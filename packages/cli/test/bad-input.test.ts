@@ -88,7 +88,11 @@ describe('bad input', () => {
       sess(['stats', `postgres://postgres:${secret}@127.0.0.1:${port}/test?timeoutMs=300`]),
       sess(['doctor', `mysql://root:${secret}@127.0.0.1:3306/test?timeoutMs=2000`]),
       sess(['stats', `mysql://root:${secret}@127.0.0.1:3306/test?bogus=${secret}`]),
-      sess(['migrate', `redis://:${secret}@127.0.0.1:${port}`, `redis://:${secret}@127.0.0.1:${port}`]),
+      sess([
+        'migrate',
+        `redis://:${secret}@127.0.0.1:${port}`,
+        `redis://:${secret}@127.0.0.1:${port}`,
+      ]),
     ]);
     for (const run of runs) {
       expect(run.code).not.toBe(0);
@@ -100,7 +104,16 @@ describe('bad input', () => {
   it('--help documents every command with an example', async () => {
     const run = await sess(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['stats', 'list', 'show', 'destroy', 'logout-user', 'sweep', 'migrate', 'doctor']) {
+    for (const command of [
+      'stats',
+      'list',
+      'show',
+      'destroy',
+      'logout-user',
+      'sweep',
+      'migrate',
+      'doctor',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
       expect(run.stdout).toMatch(new RegExp(`sess ${command} `));
     }

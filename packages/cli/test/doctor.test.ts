@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '@sess/url';
 import { startMemcached, startRedis } from '@sess/test-servers';
+import { openStore } from '@sess/url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sess } from './helpers.js';
 
@@ -46,7 +46,9 @@ describe('sess doctor', () => {
       const url = `memcached://${memcached.location}`;
       const run = await sess(['doctor', url]);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/^FAIL .*item size: -I is 524,288 bytes but the store assumes 1,048,576/m);
+      expect(run.stdout).toMatch(
+        /^FAIL .*item size: -I is 524,288 bytes but the store assumes 1,048,576/m,
+      );
       expect(run.stdout).toContain('itemSizeMax=524288');
       expect(run.stdout).toMatch(/^OK +.*clock/m);
       // Told the truth about -I, the store fits the server and the check passes.

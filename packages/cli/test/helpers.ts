@@ -14,7 +14,10 @@ export interface Run {
 }
 
 /** Starts `sess` in a child process; `done` settles when it exits. */
-export function start(args: readonly string[], cwd?: string): { child: ChildProcess; done: Promise<Run> } {
+export function start(
+  args: readonly string[],
+  cwd?: string,
+): { child: ChildProcess; done: Promise<Run> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(cwd ? { cwd } : {}),

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OpenedStore, openStore } from '@sess/url';
 import {
   type MemcachedServer,
   type RedisServer,
   startMemcached,
   startRedis,
 } from '@sess/test-servers';
+import { type OpenedStore, openStore } from '@sess/url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allIds, sampleMismatches, seed, sess } from './helpers.js';
 

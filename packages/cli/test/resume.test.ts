@@ -1,8 +1,8 @@
-import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '@sess/url';
 import { type RedisServer, startRedis } from '@sess/test-servers';
+import { openStore } from '@sess/url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allIds, sampleMismatches, seed, sess, start } from './helpers.js';
 
@@ -53,7 +53,9 @@ describe('an interrupted migration', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('stops cleanly on SIGINT, survives SIGKILL, and --resume finishes with nothing lost or doubled', { timeout: 300_000 }, async () => {
+  it('stops cleanly on SIGINT, survives SIGKILL, and --resume finishes with nothing lost or doubled', {
+    timeout: 300_000,
+  }, async () => {
     // Small pages, few in flight: slow enough to be caught in the middle.
     const args = ['migrate', source, redis.url, '--batch', '200', '--concurrency', '4'];
 
@@ -78,9 +80,12 @@ describe('an interrupted migration', () => {
     second.child.kill('SIGKILL');
     expect((await second.done).signal).toBe('SIGKILL');
 
-    const last = await sess([...args, '--resume', '--batch', '1000', '--concurrency', '64', '--json'], {
-      cwd: dir,
-    });
+    const last = await sess(
+      [...args, '--resume', '--batch', '1000', '--concurrency', '64', '--json'],
+      {
+        cwd: dir,
+      },
+    );
     expect(last.code).toBe(0);
     const result = JSON.parse(last.stdout) as {
       ok: boolean;

@@ -62,8 +62,13 @@ describe('stats, list, show, destroy, logout-user and sweep', () => {
     expect(masked.code).toBe(0);
     expect(masked.stdout).toMatch(/^ {2}email +string of 20 characters$/m);
     expect(masked.stdout).not.toContain('person15@example.com');
-    const revealed = JSON.parse((await sess(['show', url, '--token', token, '--reveal', '--json'])).stdout);
-    expect(revealed).toMatchObject({ id, data: { email: 'person15@example.com', cart: ['book', 'lamp'] } });
+    const revealed = JSON.parse(
+      (await sess(['show', url, '--token', token, '--reveal', '--json'])).stdout,
+    );
+    expect(revealed).toMatchObject({
+      id,
+      data: { email: 'person15@example.com', cart: ['book', 'lamp'] },
+    });
     const fromStdin = await sess(['show', url, '--token', '-', '--json'], { input: `${token}\n` });
     expect(JSON.parse(fromStdin.stdout).id).toBe(id);
   });

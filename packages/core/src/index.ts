@@ -28,6 +28,7 @@ export {
   UnsupportedOperationError,
 } from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { type Envelope, readEnvelope } from './session/envelope.js';
 export {
   type CommitResult,
   createSessionCodec,
@@ -46,7 +47,6 @@ export {
   sessionIdOf,
   TAGGED_JSON_FORMAT,
 } from './session/index.js';
-export { type Envelope, readEnvelope } from './session/envelope.js';
 export {
   checkSweeperOptions,
   IntervalSweeper,

@@ -2,14 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidOptionError } from '@sess/core';
 import { Connection, type ConnectionSettings } from './connection.js';
 import type { CasOutcome, MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
-import {
-  type MetaReply,
-  metaDelete,
-  metaGet,
-  metaSet,
-  STATS,
-  STATS_SETTINGS,
-} from './protocol.js';
+import { type MetaReply, metaDelete, metaGet, metaSet, STATS, STATS_SETTINGS } from './protocol.js';
 import { HashRing } from './ring.js';
 
 export interface MemcachedClientOptions {

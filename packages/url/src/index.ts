@@ -1,5 +1,4 @@
 export { DEFAULT_TIMEOUT_MS, openStore } from './open.js';
-export { redactSecrets } from './redact.js';
 export {
   type HostPort,
   parseStoreUrl,
@@ -8,6 +7,7 @@ export {
   type StoreUrl,
   type StoreUrlOptions,
 } from './parse.js';
+export { redactSecrets } from './redact.js';
 export type {
   OpenedStore,
   OpenMode,

@@ -1,5 +1,5 @@
 import { InvalidOptionError, isSessionStoreError, StoreUnavailableError } from '@sess/core';
-import { openMemory, openFile } from './local.js';
+import { openFile, openMemory } from './local.js';
 import { openMemcached } from './memcached.js';
 import { credentialsOf, parseStoreUrl, type StoreUrl } from './parse.js';
 import { redactor } from './redact.js';
@@ -46,7 +46,10 @@ function openParsed(url: StoreUrl, options: OpenStoreOptions, timeoutMs: number)
  * await store.get('some-session-id');
  * await close();
  */
-export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
+export async function openStore(
+  spec: string,
+  options: OpenStoreOptions = {},
+): Promise<OpenedStore> {
   const url = parseStoreUrl(spec);
   const mode = options.mode ?? 'use';
   if (mode !== 'use' && mode !== 'create' && mode !== 'inspect') {

@@ -1,6 +1,6 @@
 import { type Credentials, credentialsOf, parseStoreUrl, type StoreUrl } from './parse.js';
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -21,8 +21,8 @@ export function redactor(secrets: Credentials, raw?: string): (text: string) => 
     .sort((a, b) => b.length - a.length)
     .map((word) =>
       word.length >= 4
-        ? new RegExp(escape(word), 'g')
-        : new RegExp(`(?<![\\w-])${escape(word)}(?![\\w-])`, 'g'),
+        ? new RegExp(escapeRegExp(word), 'g')
+        : new RegExp(`(?<![\\w-])${escapeRegExp(word)}(?![\\w-])`, 'g'),
     );
   return (text) => {
     let out = raw && secrets.password ? text.split(raw).join('***') : text;

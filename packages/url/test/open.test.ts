@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenedStore, openStore } from '../src/index.js';
 
 const tag = `url_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-const record = () => ({ data: 'sess/1 tjson/1 1 2\n{}', expiresAt: Date.now() + 60_000, userId: 'u' });
+const record = () => ({
+  data: 'sess/1 tjson/1 1 2\n{}',
+  expiresAt: Date.now() + 60_000,
+  userId: 'u',
+});
 
 /** Writes, reads and destroys one session: the store works end to end. */
 async function roundTrip({ store }: OpenedStore): Promise<void> {
@@ -56,9 +60,9 @@ describe('openStore against real servers', () => {
     await expect(openStore(`sqlite:${join(dir, 'a.db')}?table=missing_${tag}`)).rejects.toThrow(
       new RegExp(`table missing_${tag} does not exist`),
     );
-    await expect(openStore(`postgres://postgres@127.0.0.1:5432/test?table=missing_${tag}`)).rejects.toThrow(
-      InvalidOptionError,
-    );
+    await expect(
+      openStore(`postgres://postgres@127.0.0.1:5432/test?table=missing_${tag}`),
+    ).rejects.toThrow(InvalidOptionError);
     await expect(openStore(`sqlite:${join(dir, 'none.db')}`)).rejects.toThrow(/does not exist/);
     await expect(openStore(`file:${join(dir, 'none')}`)).rejects.toThrow(/does not exist/);
   });

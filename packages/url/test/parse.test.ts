@@ -29,7 +29,9 @@ describe('parseStoreUrl', () => {
     const a = parseStoreUrl('redis://127.0.0.1:6379');
     const b = parseStoreUrl('redis://127.0.0.1:6379/0?prefix=sess:');
     expect([a.location, a.namespace]).toEqual([b.location, b.namespace]);
-    expect(parseStoreUrl('postgresql://h/db').location).toBe(parseStoreUrl('postgres://h:5432/db').location);
+    expect(parseStoreUrl('postgresql://h/db').location).toBe(
+      parseStoreUrl('postgres://h:5432/db').location,
+    );
   });
 
   it('refuses an unknown scheme, an unknown or repeated key, a bad value', () => {

@@ -271,7 +271,7 @@ async function sqlFindings(backend: Backend<'sql'>, url: StoreUrl): Promise<Find
             status: 'warn',
             check: 'SQLite journal mode',
             message: `${mode}: readers wait for every write, and writes for every reader`,
-            fix: "open the database with sqliteConfig() from @sess/sql (sets WAL), or run PRAGMA journal_mode = WAL once",
+            fix: 'open the database with sqliteConfig() from @sess/sql (sets WAL), or run PRAGMA journal_mode = WAL once',
           },
     );
   }
@@ -284,7 +284,11 @@ async function sqlFindings(backend: Backend<'sql'>, url: StoreUrl): Promise<Find
   const backlog = Number(expired?.n ?? 0);
   findings.push(
     backlog < 10_000
-      ? { status: 'ok', check: 'expired rows', message: `${formatCount(backlog)} waiting for a sweep` }
+      ? {
+          status: 'ok',
+          check: 'expired rows',
+          message: `${formatCount(backlog)} waiting for a sweep`,
+        }
       : {
           status: 'warn',
           check: 'expired rows',
@@ -309,7 +313,9 @@ async function fileFindings(url: StoreUrl): Promise<Finding[]> {
       {
         status: 'fail',
         check: 'directory',
-        message: found ? `${url.description} is not a directory` : `${url.description} does not exist`,
+        message: found
+          ? `${url.description} is not a directory`
+          : `${url.description} does not exist`,
         fix: `mkdir -m 700 -p ${directory} (the store also creates it on first start)`,
       },
     ];
@@ -345,7 +351,11 @@ async function fileFindings(url: StoreUrl): Promise<Finding[]> {
           message: `${formatCount(Math.floor(free / MIB))} MiB free (${(share * 100).toFixed(1)}%): writes will soon fail`,
           fix: 'free space on that file system, or move the directory to a larger one',
         }
-      : { status: 'ok', check: 'free space', message: `${formatCount(Math.floor(free / MIB))} MiB free` },
+      : {
+          status: 'ok',
+          check: 'free space',
+          message: `${formatCount(Math.floor(free / MIB))} MiB free`,
+        },
   );
   // Every session is a file: a file system can run out of inodes with space left.
   if (fs.files > 0) {

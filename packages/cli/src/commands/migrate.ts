@@ -2,9 +2,6 @@ import { resolve, sep } from 'node:path';
 import type { ListPage, SessionStore } from '@sess/core';
 import { type OpenedStore, parseStoreUrl, type StoreUrl } from '@sess/url';
 import { type CliIo, Failure, formatCount, UsageError } from '../io.js';
-import { withStore } from '../open.js';
-import { mapConcurrent } from '../pool.js';
-import { startProgress } from '../progress.js';
 import {
   type Checkpoint,
   defaultCheckpointFile,
@@ -18,6 +15,9 @@ import {
   writeCheckpoint,
 } from '../migrate/checkpoint.js';
 import { copyOne } from '../migrate/copy.js';
+import { withStore } from '../open.js';
+import { mapConcurrent } from '../pool.js';
+import { startProgress } from '../progress.js';
 
 export interface MigrateOptions {
   readonly resume: boolean;
@@ -156,7 +156,9 @@ export async function migrate(
   }
   if (options.resume && !saved) {
     throw new UsageError(
-      options.dryRun ? '--resume and --dry-run do not go together.' : `Nothing to resume: ${file} does not exist.`,
+      options.dryRun
+        ? '--resume and --dry-run do not go together.'
+        : `Nothing to resume: ${file} does not exist.`,
     );
   }
   if (saved && saved.pair !== pair) {
@@ -244,7 +246,9 @@ async function run(
   const problems = [
     ...(verification?.problems ?? []),
     ...(tally.failed > 0
-      ? [`${formatCount(tally.failed)} sessions could not be copied (too large for the target, or unreadable in the source)`]
+      ? [
+          `${formatCount(tally.failed)} sessions could not be copied (too large for the target, or unreadable in the source)`,
+        ]
       : []),
   ];
   // The listing is complete: a run after this one starts over (and finds what is there).

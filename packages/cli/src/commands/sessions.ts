@@ -31,8 +31,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function when(expiresAt: number, now: number): string {
   const minutes = Math.round((expiresAt - now) / 60_000);
-  const relative =
-    minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+  const relative = minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
   return `${new Date(expiresAt).toISOString()} (in ${relative})`;
 }
 
@@ -163,7 +162,9 @@ function masked(value: unknown): string {
   return typeof value;
 }
 
-function decoded(record: StoredSession):
+function decoded(
+  record: StoredSession,
+):
   | { format: string; createdAt: number; absoluteExpiresAt: number; data: Record<string, unknown> }
   | { error: string } {
   try {
@@ -288,4 +289,3 @@ export function logoutUser(
     else io.out(`destroyed ${formatCount(destroyed)} session${destroyed === 1 ? '' : 's'}`);
   });
 }
-
