@@ -8,7 +8,7 @@ import {
   SessionStoreError,
   UnsupportedOperationError,
 } from '../errors.js';
-import { assertUserId, payloadBytes, systemClock } from '../validation.js';
+import { assertUserId, payloadBytes, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
 import { isValidFormat, readEnvelope, writeEnvelope } from './envelope.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';

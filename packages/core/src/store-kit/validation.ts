@@ -1,15 +1,18 @@
-import type { Clock, SessionRecord } from './contract.js';
+import type { Clock, SessionRecord, UpdateOptions, Version } from '../contract.js';
 import {
   InvalidOptionError,
   InvalidRecordError,
   InvalidSessionIdError,
   InvalidUserIdError,
   PayloadTooLargeError,
-} from './errors.js';
+} from '../errors.js';
 
 /**
  * Checks every store runs before any I/O. Ids reach keys, file names and
  * queries, so they are held to a charset that is safe in all of them.
+ *
+ * Naming: `assert*` throws or returns nothing; `check*` throws or returns
+ * the value the store goes on with.
  */
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -105,8 +108,13 @@ export function assertWrite(
 /** The system clock. */
 export const systemClock: Clock = () => Date.now();
 
-/** Checks `destroyByUser()` arguments; returns the session to keep, if any. */
-export function assertDestroyByUser(
+/**
+ * Checks `destroyByUser()` arguments and returns the session to keep, if any.
+ *
+ * @example
+ * const except = checkDestroyByUser(userId, options);
+ */
+export function checkDestroyByUser(
   userId: unknown,
   options: { readonly except?: unknown } | undefined,
 ): string | undefined {
@@ -116,8 +124,33 @@ export function assertDestroyByUser(
   return except;
 }
 
-/** Checks `list()` options; returns the page size to use. */
-export function assertListOptions(
+/**
+ * Checks `update()` options and returns `ifVersion`, if any.
+ *
+ * @example
+ * assertWrite(id, record, limits);
+ * const ifVersion = checkUpdateOptions(options);
+ */
+export function checkUpdateOptions(options: UpdateOptions | undefined): Version | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('update() takes an options object { ifVersion? }.');
+  }
+  const { ifVersion } = options as { ifVersion?: unknown };
+  if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+    throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+  }
+  return ifVersion;
+}
+
+/**
+ * Checks `list()` options and returns the page size to use: `defaults.limit`
+ * when none is asked for, never more than `defaults.maxLimit`.
+ *
+ * @example
+ * const limit = checkListOptions(options, { limit: 100, maxLimit: 1_000 });
+ */
+export function checkListOptions(
   options: unknown,
   defaults: { limit: number; maxLimit: number },
 ): number {

@@ -1,4 +1,4 @@
-import { SessionStoreError, StoreUnavailableError } from './errors.js';
+import { SessionStoreError, StoreUnavailableError } from '../errors.js';
 
 /**
  * Bounds a backend call: rejects with `StoreUnavailableError` after `ms`.
