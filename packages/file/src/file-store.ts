@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type {
+  Clock,
+  DestroyByUserOptions,
+  ListOptions,
+  ListPage,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
+  Sweeper,
+  SweeperOptions,
+  UpdateOptions,
+  WriteResult,
+} from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
 import {
-  assertDestroyByUser,
   assertExpiry,
-  assertListOptions,
   assertSessionId,
   assertWrite,
-  type Clock,
-  type DestroyByUserOptions,
-  IntervalSweeper,
-  InvalidOptionError,
-  type ListOptions,
-  type ListPage,
-  type SessionRecord,
-  type SessionStore,
-  type StoreCapabilities,
-  type StoredSession,
-  StoreUnavailableError,
-  type UpdateOptions,
-  type WriteResult,
+  checkDestroyByUser,
+  checkListOptions,
+  checkUpdateOptions,
+  refused,
+  SweepScheduler,
   withTimeout,
-} from '@sess/core';
+} from '@sess/core/store-kit';
 import { prepareDirectory } from './directory-check.js';
 import { unavailable } from './errors.js';
 import type { CorruptRecordEvent, FileStoreEvents } from './events.js';
@@ -59,17 +64,13 @@ import {
   readOpenRecord,
   readRecordFile,
 } from './record-file.js';
-import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
+import type { FileSweepReport } from './sweep-report.js';
 import { UserIndex } from './user-index.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 /** Records checked at once by walks over many of them (count, sweeps, destroyByUser). */
 const BATCH = 64;
-
-const OK_MISSING: WriteResult = { ok: false, reason: 'missing' };
-const OK_CONFLICT: WriteResult = { ok: false, reason: 'conflict' };
-const OK_EXISTS: WriteResult = { ok: false, reason: 'exists' };
 
 /**
  * A session store in a directory of files, for one machine: development,
@@ -107,7 +108,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #fsync: boolean;
   readonly #fileMode: number;
   readonly #directoryMode: number;
-  readonly #sweepers = new Set<Sweeper>();
+  readonly #sweeps = new SweepScheduler(() => this.#sweep(), 'FileStore');
   #closed = false;
 
   /** @throws InvalidOptionError for bad options or a directory the store cannot write. */
@@ -169,10 +170,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    const ifVersion = checkUpdateOptions(options);
     return this.#bounded('update', (deadline) => {
       const paths = this.#layout.record(id);
       return this.#queue.run(paths.file, () => this.#update(paths, record, ifVersion, deadline));
@@ -228,7 +226,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    */
   async list(options?: ListOptions): Promise<ListPage> {
     this.#assertOpen();
-    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const limit = checkListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     const { cursor, userId } = options ?? {};
     return this.#bounded('list', () =>
       userId === undefined
@@ -255,7 +253,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     let destroyed = 0;
     try {
       for await (const names of inBatches(this.#users.entries(userId), BATCH)) {
@@ -303,39 +301,22 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   /**
    * Runs `clearExpired()` (and removes temp files of writers that died) every
-   * `intervalMs`, on a timer that never keeps the process alive. `close()`
-   * stops it.
+   * `intervalMs`, on a timer that never keeps the process alive. One
+   * sweeper at a time; `close()` stops it.
    *
    * @example
    * const sweeper = store.startSweeper({ intervalMs: 600_000, onError: (e) => log.warn(e) });
    * // later: await sweeper.stop();
    */
-  startSweeper(options: SweeperOptions): Sweeper {
-    this.#assertOpen();
-    const sweeper = new IntervalSweeper(async () => {
-      this.#assertOpen();
-      return this.#sweep();
-    }, options);
-    this.#sweepers.add(sweeper);
-    const stop = sweeper.stop.bind(sweeper);
-    return {
-      get stats() {
-        return sweeper.stats;
-      },
-      runNow: () => sweeper.runNow(),
-      stop: async () => {
-        this.#sweepers.delete(sweeper);
-        await stop();
-      },
-    };
+  startSweeper(options: SweeperOptions<FileSweepReport>): Sweeper<FileSweepReport> {
+    return this.#sweeps.start(options);
   }
 
+  /** Stops the sweeper, waiting for a sweep under way. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const sweepers = [...this.#sweepers];
-    this.#sweepers.clear();
-    await Promise.all(sweepers.map((s) => s.stop()));
+    await this.#sweeps.close();
   }
 
   // ---- writes -------------------------------------------------------------
@@ -368,7 +349,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     const { token, current } = lock;
     let held = true;
     try {
-      if (current.kind === 'record' && this.#live(current.record)) return OK_EXISTS;
+      if (current.kind === 'record' && this.#live(current.record)) return refused.exists;
       if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
       // The index entry goes in before the record, so no record ever lacks one.
       if (record.userId !== undefined) await this.#users.add(record.userId, paths);
@@ -400,10 +381,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     try {
       if (current.kind === 'corrupt') {
         await this.#moveAside(paths, current.reason);
-        return OK_MISSING;
+        return refused.missing;
       }
-      if (current.kind === 'absent' || !this.#live(current.record)) return OK_MISSING;
-      if (ifVersion !== undefined && current.record.version !== ifVersion) return OK_CONFLICT;
+      if (current.kind === 'absent' || !this.#live(current.record)) return refused.missing;
+      if (ifVersion !== undefined && current.record.version !== ifVersion) return refused.conflict;
       previousUser = current.record.userId;
       if (record.userId !== undefined && record.userId !== previousUser) {
         await this.#users.add(record.userId, paths);
@@ -557,7 +538,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- sweeping -----------------------------------------------------------
 
-  async #sweep(): Promise<SweepReport> {
+  async #sweep(): Promise<FileSweepReport> {
     const started = Date.now();
     let deleted = 0;
     let staleTemps = 0;
