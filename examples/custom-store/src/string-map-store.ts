@@ -1,7 +1,4 @@
 import {
-  assertExpiry,
-  assertSessionId,
-  assertWrite,
   type Clock,
   CorruptRecordError,
   type SessionRecord,
@@ -11,6 +8,14 @@ import {
   type UpdateOptions,
   type WriteResult,
 } from '@sess/core';
+import {
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  checkUpdateOptions,
+  refused,
+  resolveCommonOptions,
+} from '@sess/core/store-kit';
 
 interface Stored {
   data: string;
@@ -25,25 +30,33 @@ interface Stored {
  * as JSON strings, so it shows the corrupt-record path too.
  */
 export class StringMapStore implements SessionStore {
-  readonly capabilities: StoreCapabilities = {
-    expiry: 'sweep',
-    list: false,
-    count: false,
-    users: false,
-    clear: false,
-    ttlResolutionMs: 0,
-    maxPayloadBytes: 16 * 1024,
-  };
+  readonly capabilities: StoreCapabilities;
 
   readonly #map: Map<string, string>;
   readonly #prefix: string;
   readonly #now: Clock;
   #writes = 0;
 
-  constructor(options: { map: Map<string, string>; prefix: string; now?: Clock }) {
+  constructor(options: {
+    map: Map<string, string>;
+    prefix: string;
+    now?: Clock;
+    maxPayloadBytes?: number;
+  }) {
+    // The same rules and defaults as every sess store; this one does no I/O, so no timeout.
+    const { now, maxPayloadBytes } = resolveCommonOptions(options);
     this.#map = options.map;
     this.#prefix = options.prefix;
-    this.#now = options.now ?? Date.now;
+    this.#now = now;
+    this.capabilities = {
+      expiry: 'sweep',
+      list: false,
+      count: false,
+      users: false,
+      clear: false,
+      ttlResolutionMs: 0,
+      maxPayloadBytes,
+    };
   }
 
   async get(id: string): Promise<StoredSession | null> {
@@ -54,17 +67,16 @@ export class StringMapStore implements SessionStore {
 
   async create(id: string, record: SessionRecord): Promise<WriteResult> {
     assertWrite(id, record, this.#limits());
-    if (this.#read(id)) return { ok: false, reason: 'exists' };
+    if (this.#read(id)) return refused.exists;
     return { ok: true, version: this.#write(id, record) };
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     assertWrite(id, record, this.#limits());
+    const ifVersion = checkUpdateOptions(options);
     const current = this.#read(id);
-    if (!current) return { ok: false, reason: 'missing' };
-    if (options?.ifVersion !== undefined && options.ifVersion !== current.version) {
-      return { ok: false, reason: 'conflict' };
-    }
+    if (!current) return refused.missing;
+    if (ifVersion !== undefined && ifVersion !== current.version) return refused.conflict;
     return { ok: true, version: this.#write(id, record) };
   }
 

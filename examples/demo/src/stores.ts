@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MemoryStore, type SessionStore, withTimeout } from '@sess/core';
+import { MemoryStore, type SessionStore } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
 import type * as File from '@sess/file';
 import type * as Memcached from '@sess/memcached';
 import type * as Redis from '@sess/redis';
