@@ -29,6 +29,37 @@ const KNEXES: ReadonlyArray<readonly [string, string, MakeKnex]> = [
 
 type Disposable = { __knex__disposed?: unknown };
 
+/** The networked dialects, and how to end one of our own connections from the server side. */
+const NETWORKED = [
+  {
+    dialect: 'postgres',
+    config: { client: 'pg', connection: SHARED_POSTGRES },
+    async endFromServer(connection: unknown, db: Knex) {
+      const pg = connection as PgClient;
+      const { rows } = await pg.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // pg reports the termination as 'error' events, then 'end'.
+      const ended = new Promise((resolve) => pg.once('end', resolve));
+      await db.raw('SELECT pg_terminate_backend(?)', [rows[0]?.pid as number]);
+      await ended;
+    },
+  },
+  {
+    dialect: 'mysql',
+    config: { client: 'mysql2', connection: SHARED_MYSQL },
+    async endFromServer(connection: unknown, db: Knex) {
+      const mysql = connection as MysqlConnection;
+      const id = await new Promise<number>((resolve, reject) =>
+        mysql.query('SELECT CONNECTION_ID() AS id', (error, rows) =>
+          error ? reject(error) : resolve((rows as Array<{ id: number }>)[0]?.id as number),
+        ),
+      );
+      const failed = once(mysql, 'error');
+      await db.raw(`KILL ${Number(id)}`);
+      await failed;
+    },
+  },
+] as const;
+
 describe.each(KNEXES)('knex %s', (version, name, makeKnex) => {
   it('is the version this test names', () => {
     expect((require(`${name}/package.json`) as { version: string }).version).toBe(version);
@@ -50,10 +81,7 @@ describe.each(KNEXES)('knex %s', (version, name, makeKnex) => {
     }
   });
 
-  for (const [dialect, config] of [
-    ['postgres', { client: 'pg', connection: SHARED_POSTGRES }],
-    ['mysql', { client: 'mysql2', connection: SHARED_MYSQL }],
-  ] as const) {
+  for (const { dialect, config, endFromServer } of NETWORKED) {
     it(`${dialect}: lends pooled connections through client.acquireConnection and counts waiters in pool.numPendingAcquires`, async () => {
       const db = makeKnex({ ...config, pool: { min: 0, max: 2 } });
       const client = db.client as KnexClient;
@@ -76,44 +104,20 @@ describe.each(KNEXES)('knex %s', (version, name, makeKnex) => {
         await db.destroy();
       }
     });
+
+    it(`${dialect}: marks a connection the server ended with __knex__disposed`, async () => {
+      const db = makeKnex({ ...config, pool: { min: 0, max: 2 } });
+      const client = db.client as KnexClient;
+      try {
+        const connection = (await client.acquireConnection()) as Disposable;
+        await endFromServer(connection, db);
+        expect(connection.__knex__disposed, 'connection.__knex__disposed').toBeTruthy();
+        await client.releaseConnection(connection);
+      } finally {
+        await db.destroy();
+      }
+    });
   }
-
-  it('postgres: marks a connection the server ended with __knex__disposed', async () => {
-    const db = makeKnex({ client: 'pg', connection: SHARED_POSTGRES, pool: { min: 0, max: 2 } });
-    const client = db.client as KnexClient;
-    try {
-      const connection = (await client.acquireConnection()) as PgClient & Disposable;
-      const { rows } = await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      // pg reports the termination as 'error' events, then 'end'.
-      const ended = new Promise((resolve) => connection.once('end', resolve));
-      await db.raw('SELECT pg_terminate_backend(?)', [rows[0]?.pid as number]);
-      await ended;
-      expect(connection.__knex__disposed, 'connection.__knex__disposed').toBeTruthy();
-      await client.releaseConnection(connection);
-    } finally {
-      await db.destroy();
-    }
-  });
-
-  it('mysql: marks a connection the server ended with __knex__disposed', async () => {
-    const db = makeKnex({ client: 'mysql2', connection: SHARED_MYSQL, pool: { min: 0, max: 2 } });
-    const client = db.client as KnexClient;
-    try {
-      const connection = (await client.acquireConnection()) as MysqlConnection & Disposable;
-      const id = await new Promise<number>((resolve, reject) =>
-        connection.query('SELECT CONNECTION_ID() AS id', (error, rows) =>
-          error ? reject(error) : resolve((rows as Array<{ id: number }>)[0]?.id as number),
-        ),
-      );
-      const failed = once(connection, 'error');
-      await db.raw(`KILL ${Number(id)}`);
-      await failed;
-      expect(connection.__knex__disposed, 'connection.__knex__disposed').toBeTruthy();
-      await client.releaseConnection(connection);
-    } finally {
-      await db.destroy();
-    }
-  });
 
   it('sqlite: lends the better-sqlite3 Database itself, the one its transactions run on', async () => {
     const db = makeKnex(sqliteConfig(':memory:'));
