@@ -76,8 +76,8 @@ describe('validators', () => {
 describe('resolveCommonOptions', () => {
   it('fills in the defaults every store shares', () => {
     const { operationTimeoutMs, maxPayloadBytes, now } = kit.resolveCommonOptions({});
-    assert.equal(operationTimeoutMs, kit.DEFAULT_OPERATION_TIMEOUT_MS);
-    assert.equal(maxPayloadBytes, kit.DEFAULT_MAX_PAYLOAD_BYTES);
+    assert.equal(operationTimeoutMs, 2000);
+    assert.equal(maxPayloadBytes, 1024 * 1024);
     assert.equal(now, kit.systemClock);
   });
 

@@ -28,8 +28,6 @@
  */
 export {
   type CommonStoreOptions,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_OPERATION_TIMEOUT_MS,
   type ResolvedCommonOptions,
   resolveCommonOptions,
 } from './options.js';

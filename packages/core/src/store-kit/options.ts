@@ -19,10 +19,8 @@ export interface ResolvedCommonOptions {
   readonly now: Clock;
 }
 
-/** Default `operationTimeoutMs` of every store. */
-export const DEFAULT_OPERATION_TIMEOUT_MS = 2_000;
-/** Default `maxPayloadBytes` of every store. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const DEFAULT_OPERATION_TIMEOUT_MS = 2_000;
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** The longest delay `setTimeout` honours; a longer one fires at once. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 

@@ -14,9 +14,9 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   `runNow()`, the timer, or a sweeper started meanwhile) joins it;
  * - `stop()` stops the timer and resolves once a sweep under way has
  *   finished; it never rejects;
- * - `close()` (call it first thing in the store's `close()`) stops the
- *   sweeper and waits for a sweep under way to finish; `start()` then
- *   throws `StoreUnavailableError`;
+ * - `close()` (await it in the store's `close()`, before releasing what a
+ *   sweep uses) stops the sweeper and waits for a sweep under way to
+ *   finish; `start()` then throws `StoreUnavailableError`;
  * - a failed sweep is counted in `stats`, passed to `onError` and, when no
  *   `onError` was given and no caller awaits it (a timed sweep), emitted as
  *   a process warning with code `SESS_SWEEP_FAILED`.

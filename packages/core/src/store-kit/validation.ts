@@ -21,12 +21,23 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Longest accepted user id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 256;
 
-/** True for 1–128 characters of `A-Z a-z 0-9 - _`. */
+/**
+ * True for 1–128 characters of `A-Z a-z 0-9 - _`.
+ *
+ * @example
+ * const ids = members.filter(isValidSessionId); // entries read back from an index
+ */
 export function isValidSessionId(id: unknown): id is string {
   return typeof id === 'string' && SESSION_ID.test(id);
 }
 
-/** Throws `InvalidSessionIdError` unless `id` is a valid session id. */
+/**
+ * Throws `InvalidSessionIdError` unless `id` is a valid session id; the
+ * message describes the id, never echoes it.
+ *
+ * @example
+ * assertSessionId(id); // first thing in get, touch and destroy
+ */
 export function assertSessionId(id: unknown): asserts id is string {
   if (!isValidSessionId(id)) {
     // The id may be attacker-controlled: describe it, never echo it.
@@ -37,7 +48,12 @@ export function assertSessionId(id: unknown): asserts id is string {
   }
 }
 
-/** Throws `InvalidUserIdError` unless `userId` is 1–256 characters of well-formed text. */
+/**
+ * Throws `InvalidUserIdError` unless `userId` is 1–256 characters of well-formed text.
+ *
+ * @example
+ * assertUserId(options.userId);
+ */
 export function assertUserId(userId: unknown): asserts userId is string {
   if (
     typeof userId !== 'string' ||
@@ -52,7 +68,13 @@ export function assertUserId(userId: unknown): asserts userId is string {
   }
 }
 
-/** Throws `InvalidRecordError` unless `expiresAt` is an integer epoch-ms time after `now`. */
+/**
+ * Throws `InvalidRecordError` unless `expiresAt` is an integer epoch-ms time after `now`.
+ *
+ * @example
+ * assertSessionId(id);
+ * assertExpiry(expiresAt, now()); // touch
+ */
 export function assertExpiry(expiresAt: unknown, now: number): asserts expiresAt is number {
   if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) {
     throw new InvalidRecordError('expiresAt must be an integer number of epoch milliseconds.');
@@ -64,7 +86,12 @@ export function assertExpiry(expiresAt: unknown, now: number): asserts expiresAt
   }
 }
 
-/** UTF-8 size of a payload in bytes. */
+/**
+ * UTF-8 size of a payload in bytes.
+ *
+ * @example
+ * throw new PayloadTooLargeError(payloadBytes(record.data), serverLimit);
+ */
 export function payloadBytes(data: string): number {
   return Buffer.byteLength(data, 'utf8');
 }
@@ -72,6 +99,9 @@ export function payloadBytes(data: string): number {
 /**
  * Checks a record against the contract: string data within `maxPayloadBytes`,
  * a future integer expiry and, when present, a valid user id.
+ *
+ * @example
+ * assertRecord(record, { now: now(), maxPayloadBytes: this.capabilities.maxPayloadBytes });
  */
 export function assertRecord(
   record: unknown,
@@ -95,7 +125,13 @@ export function assertRecord(
   }
 }
 
-/** Validates the arguments of a write in the order every store uses. */
+/**
+ * Checks the arguments of `create` and `update` in the order every store
+ * uses: the id, then the record.
+ *
+ * @example
+ * assertWrite(id, record, { now: now(), maxPayloadBytes: this.capabilities.maxPayloadBytes });
+ */
 export function assertWrite(
   id: unknown,
   record: unknown,
@@ -105,7 +141,12 @@ export function assertWrite(
   assertRecord(record, limits);
 }
 
-/** The system clock. */
+/**
+ * The system clock, the default `now` of every store.
+ *
+ * @example
+ * const now = options.now ?? systemClock;
+ */
 export const systemClock: Clock = () => Date.now();
 
 /**
