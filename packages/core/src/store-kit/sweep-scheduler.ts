@@ -68,7 +68,7 @@ export class SweepScheduler<Report extends SweepReport = SweepReport> {
    */
   start(options: SweeperOptions<Report>): Sweeper<Report> {
     if (this.#closed) throw new StoreUnavailableError(`This ${this.#storeName} is closed.`);
-    checkSweeperOptions(options);
+    assertSweeperOptions(options);
     if (this.#current) {
       throw new InvalidOptionError(
         `This ${this.#storeName} already runs a sweeper; stop it before starting another.`,
@@ -111,7 +111,7 @@ export class SweepScheduler<Report extends SweepReport = SweepReport> {
 }
 
 /** Throws `InvalidOptionError` unless the sweeper options can work. */
-function checkSweeperOptions(options: SweeperOptions<never>): void {
+function assertSweeperOptions(options: SweeperOptions<never>): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('startSweeper takes an options object { intervalMs, ... }.');
   }
