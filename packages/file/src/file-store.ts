@@ -108,8 +108,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #fsync: boolean;
   readonly #fileMode: number;
   readonly #directoryMode: number;
-  readonly #sweeps = new SweepScheduler(() => this.#sweep(), 'FileStore');
+  readonly #sweeps = new SweepScheduler(() => this.#track(this.#sweep()), 'FileStore');
+  /** Work of operations not yet finished, including any whose caller timed out. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** @throws InvalidOptionError for bad options or a directory the store cannot write. */
   constructor(options: FileStoreOptions) {
@@ -173,7 +176,18 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     const ifVersion = checkUpdateOptions(options);
     return this.#bounded('update', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#update(paths, record, ifVersion, deadline));
+      return this.#queue.run(paths.file, async (waited) => {
+        // Behind another write to this record, a compare-and-set has likely
+        // lost already. Versions are never reused, so a live record at another
+        // version is a final conflict: one read settles it, without the lock.
+        if (waited && ifVersion !== undefined) {
+          const current = await readRecordFile(paths.file);
+          if (current.kind === 'record' && this.#live(current.record)) {
+            if (current.record.version !== ifVersion) return refused.conflict;
+          }
+        }
+        return this.#update(paths, record, ifVersion, deadline);
+      });
     });
   }
 
@@ -238,6 +252,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   /** Counts live records by streaming every shard and reading each file's expiry. */
   async count(): Promise<number> {
     this.#assertOpen();
+    return this.#track(this.#count());
+  }
+
+  async #count(): Promise<number> {
     const now = this.#now();
     let live = 0;
     await this.#walk('count', async (names, shardDir) => {
@@ -254,6 +272,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
     const except = checkDestroyByUser(userId, options);
+    return this.#track(this.#destroyByUser(userId, except));
+  }
+
+  async #destroyByUser(userId: string, except: string | undefined): Promise<number> {
     let destroyed = 0;
     try {
       for await (const names of inBatches(this.#users.entries(userId), BATCH)) {
@@ -277,12 +299,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async clearExpired(): Promise<number> {
     this.#assertOpen();
-    return (await this.#sweep()).deleted;
+    return (await this.#track(this.#sweep())).deleted;
   }
 
   /** Removes every record and user index entry. Files in `corrupt/` are kept. */
   async clear(): Promise<void> {
     this.#assertOpen();
+    await this.#track(this.#clear());
+  }
+
+  async #clear(): Promise<void> {
     await this.#walk('clear', async (names, shardDir) => {
       await Promise.all(
         names.map(async (name) => {
@@ -312,11 +338,21 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     return this.#sweeps.start(options);
   }
 
-  /** Stops the sweeper, waiting for a sweep under way. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops the sweeper and refuses new operations, then waits for every
+   * operation already started (a sweep under way included), even one whose
+   * caller timed out: once `close()` resolves, the store writes nothing more
+   * to the directory.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     await this.#sweeps.close();
+    while (this.#inflight.size > 0) await Promise.all(this.#inflight);
   }
 
   // ---- writes -------------------------------------------------------------
@@ -355,6 +391,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined) await this.#users.add(record.userId, paths);
       // Absent, expired or moved aside; every writer of this record holds the
       // lock first, so nothing can appear here before the rename.
+      checkDeadline(deadline);
       await this.#locks.publish(paths);
       held = false;
       return { ok: true, version };
@@ -389,6 +426,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined && record.userId !== previousUser) {
         await this.#users.add(record.userId, paths);
       }
+      checkDeadline(deadline);
       await this.#locks.publish(paths);
       held = false;
     } finally {
@@ -420,6 +458,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         }
         if (current.kind !== 'record' || this.#live(current.record)) return false;
       }
+      checkDeadline(deadline);
       await unlinkIfExists(paths.file);
       if (this.#fsync) await fsyncDirectory(paths.shardDir);
       const userId = current.kind === 'record' ? current.record.userId : undefined;
@@ -439,6 +478,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       let wasLive = false;
       if (current.kind === 'record' && current.record.userId === userId) {
         wasLive = this.#live(current.record);
+        checkDeadline(deadline);
         await unlinkIfExists(paths.file);
         if (this.#fsync) await fsyncDirectory(paths.shardDir);
       } else if (current.kind === 'corrupt') {
@@ -616,11 +656,24 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   /** Runs one operation with its deadline, mapping file-system errors. */
   #bounded<T>(what: string, run: (deadline: number) => Promise<T>): Promise<T> {
+    // Also checked here, not only on entry: a walk over many records runs
+    // one bounded step per record, and stops at the first after close().
+    this.#assertOpen();
     const deadline = Date.now() + this.#timeoutMs;
     const work = run(deadline).catch((error: unknown) => {
       throw unavailable(error, what);
     });
-    return withTimeout(work, this.#timeoutMs, `FileStore.${what}`);
+    // The caller stops waiting at the timeout; the work may still be in a
+    // file-system call, and close() waits for it.
+    return withTimeout(this.#track(work), this.#timeoutMs, `FileStore.${what}`);
+  }
+
+  /** Registers work that close() must wait for. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(ignore, ignore);
+    this.#inflight.add(settled);
+    void settled.then(() => this.#inflight.delete(settled));
+    return work;
   }
 
   /** One step of a walk over many records, bounded like an operation. */
@@ -634,11 +687,17 @@ function toStored(record: ReadRecord): StoredSession {
   return userId === undefined ? { data, expiresAt, version } : { data, expiresAt, userId, version };
 }
 
+function ignore(): void {}
+
+/**
+ * Checked before a write starts and again before it takes effect: work whose
+ * caller has timed out stops there, so a write reported as failed does not
+ * land later (unless the timer fired during its final rename or unlink).
+ */
 function checkDeadline(deadline: number): void {
-  // A task that waited in the queue past its caller's timeout must not run late.
   if (Date.now() > deadline) {
     throw new StoreUnavailableError(
-      'The operation timed out waiting for earlier writes to the same session.',
+      'The operation ran past operationTimeoutMs and was abandoned before it took effect.',
     );
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionStore, Sweeper, SweeperOptions, SweepReport } from '@sess/core';
+import { afterwards } from '@sess/core/conformance';
 import { describe, expect, it } from 'vitest';
 
 /** A store that expires by sweeping and runs a background sweeper. */
@@ -66,16 +67,17 @@ async function withWorld(options: SweeperSuiteOptions, body: (w: World) => Promi
       current += 1000;
     },
   };
-  try {
-    await body(world);
-  } finally {
-    broken = false;
-    try {
-      await store.close();
-    } finally {
-      await handle.dispose?.();
-    }
-  }
+  await afterwards(
+    () => body(world),
+    async () => {
+      broken = false;
+      try {
+        await store.close();
+      } finally {
+        await handle.dispose?.();
+      }
+    },
+  );
 }
 
 /**

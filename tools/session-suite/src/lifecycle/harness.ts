@@ -9,6 +9,7 @@ import {
   type UpdateOptions,
   type WriteResult,
 } from '@sess/core';
+import { afterwards } from '@sess/core/conformance';
 
 /**
  * What the session lifecycle suites need from a store under test: the same
@@ -232,10 +233,9 @@ export function ruleFor(factory: LifecycleStoreFactory, test: TestFunction): Rul
   return (name, body) =>
     test(name, async (context) => {
       const world = await openWorld(factory);
-      try {
-        await body(world, (reason) => context.skip(reason));
-      } finally {
-        await world.close();
-      }
+      await afterwards(
+        () => body(world, (reason) => context.skip(reason)),
+        () => world.close(),
+      );
     });
 }
