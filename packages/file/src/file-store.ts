@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type {
   Clock,
@@ -28,34 +27,22 @@ import {
 } from '@sess/core/store-kit';
 import { prepareDirectory } from './directory-check.js';
 import { unavailable } from './errors.js';
-import type { CorruptRecordEvent, FileStoreEvents } from './events.js';
+import type { FileStoreEvents } from './events.js';
 import {
   closeQuietly,
-  errorCode,
   fsync,
-  fsyncDirectory,
   futimes,
-  mkdirp,
   readdirIfExists,
-  rename,
   statIfExists,
   streamNames,
   unlinkIfExists,
 } from './fs-calls.js';
 import { KeyedQueue } from './keyed-queue.js';
-import {
-  BREAK_SUFFIX,
-  idOfFileName,
-  isShardName,
-  Layout,
-  type RecordPaths,
-  TEMP_SUFFIX,
-} from './layout.js';
+import { BREAK_SUFFIX, idOfFileName, isShardName, Layout, TEMP_SUFFIX } from './layout.js';
 import { inBatches, listRecords, listUserRecords } from './listing.js';
-import { type LockToken, RecordLocks } from './locks.js';
+import { RecordLocks } from './locks.js';
 import { type FileStoreOptions, resolveOptions } from './options.js';
 import {
-  encodeRecord,
   expiryOf,
   LOCK_ONLY,
   openRecord,
@@ -64,6 +51,7 @@ import {
   readOpenRecord,
   readRecordFile,
 } from './record-file.js';
+import { RecordWriter } from './record-writes.js';
 import type { FileSweepReport } from './sweep-report.js';
 import { UserIndex } from './user-index.js';
 
@@ -103,11 +91,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #locks: RecordLocks;
   readonly #users: UserIndex;
   readonly #queue = new KeyedQueue();
+  readonly #writer: RecordWriter;
   readonly #now: Clock;
   readonly #timeoutMs: number;
   readonly #fsync: boolean;
-  readonly #fileMode: number;
-  readonly #directoryMode: number;
   readonly #sweeps = new SweepScheduler(() => this.#track(this.#sweep()), 'FileStore');
   /** Work of operations not yet finished, including any whose caller timed out. */
   readonly #inflight = new Set<Promise<unknown>>();
@@ -125,13 +112,22 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     this.#now = resolved.now;
     this.#timeoutMs = resolved.operationTimeoutMs;
     this.#fsync = resolved.fsync;
-    this.#fileMode = resolved.fileMode;
-    this.#directoryMode = resolved.directoryMode;
     this.#locks = new RecordLocks({
       fileMode: resolved.fileMode,
       directoryMode: resolved.directoryMode,
       staleMs: resolved.lockStaleMs,
       fsync: resolved.fsync,
+    });
+    this.#writer = new RecordWriter({
+      layout: this.#layout,
+      locks: this.#locks,
+      users: this.#users,
+      queue: this.#queue,
+      fsync: resolved.fsync,
+      directoryMode: resolved.directoryMode,
+      live: (record) => this.#live(record),
+      // On the next tick: a throwing listener is the listener's error, not this write's.
+      onCorrupt: (event) => process.nextTick(() => this.emit('corrupt', event)),
     });
     this.capabilities = {
       expiry: 'sweep',
@@ -153,7 +149,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       const read = await readRecordFile(paths.file);
       if (read.kind === 'corrupt') {
         // Past its mtime a file is expired, corrupt or not: the sweep moves it.
-        if (this.#live(read)) await this.#quarantine(paths, deadline);
+        if (this.#live(read)) await this.#writer.quarantine(paths, deadline);
         return null;
       }
       if (read.kind === 'absent' || !this.#live(read.record)) return null;
@@ -166,7 +162,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertWrite(id, record, this.#limits());
     return this.#bounded('create', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#create(paths, record, deadline));
+      return this.#queue.run(paths.file, () => this.#writer.create(paths, record, deadline));
     });
   }
 
@@ -186,7 +182,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
             if (current.record.version !== ifVersion) return refused.conflict;
           }
         }
-        return this.#update(paths, record, ifVersion, deadline);
+        return this.#writer.update(paths, record, ifVersion, deadline);
       });
     });
   }
@@ -203,7 +199,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       const fd = await openRecord(paths.file);
       if (fd === undefined) return false;
       if (fd === 'link') {
-        await this.#quarantine(paths, deadline);
+        await this.#writer.quarantine(paths, deadline);
         return false;
       }
       let read: ReadResult;
@@ -218,7 +214,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         // Nothing was written through it but the times, which futimes has set.
         closeQuietly(fd);
       }
-      if (read.kind === 'corrupt' && this.#live(read)) await this.#quarantine(paths, deadline);
+      if (read.kind === 'corrupt' && this.#live(read))
+        await this.#writer.quarantine(paths, deadline);
       return false;
     });
   }
@@ -228,7 +225,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertSessionId(id);
     await this.#bounded('destroy', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'any'));
+      return this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any'));
     });
   }
 
@@ -285,7 +282,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
             if (id === undefined || id === except) return false;
             const paths = this.#layout.record(id);
             return this.#step('destroyByUser', (deadline) =>
-              this.#queue.run(paths.file, () => this.#removeForUser(paths, userId, deadline)),
+              this.#queue.run(paths.file, () =>
+                this.#writer.removeForUser(paths, userId, deadline),
+              ),
             );
           }),
         );
@@ -317,7 +316,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           const paths = this.#layout.record(id);
           if (paths.shardDir !== shardDir) return;
           await this.#step('clear', (deadline) =>
-            this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'any')),
+            this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any')),
           );
         }),
       );
@@ -355,202 +354,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     while (this.#inflight.size > 0) await Promise.all(this.#inflight);
   }
 
-  // ---- writes -------------------------------------------------------------
-
-  /**
-   * Takes the record's lock (writing `content` into its temp file) and reads
-   * the current record meanwhile. `undefined` when `wait` is false and a
-   * writer holds the lock.
-   */
-  async #lockAndRead(
-    paths: RecordPaths,
-    content: Buffer,
-    expiresAt: number | undefined,
-    deadline: number,
-    wait = true,
-  ): Promise<{ token: LockToken; current: ReadResult } | undefined> {
-    checkDeadline(deadline);
-    const held = await this.#locks.acquire(paths, content, expiresAt, deadline, {
-      wait,
-      alongside: () => readRecordFile(paths.file),
-    });
-    return held && { token: held.token, current: held.alongside };
-  }
-
-  async #create(paths: RecordPaths, record: SessionRecord, deadline: number): Promise<WriteResult> {
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    let held = true;
-    try {
-      if (current.kind === 'record' && this.#live(current.record)) return refused.exists;
-      if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
-      // The index entry goes in before the record, so no record ever lacks one.
-      if (record.userId !== undefined) await this.#users.add(record.userId, paths);
-      // Absent, expired or moved aside; every writer of this record holds the
-      // lock first, so nothing can appear here before the rename.
-      checkDeadline(deadline);
-      await this.#locks.publish(paths);
-      held = false;
-      return { ok: true, version };
-    } finally {
-      if (held) await this.#locks.release(paths, token);
-    }
-  }
-
-  async #update(
-    paths: RecordPaths,
-    record: SessionRecord,
-    ifVersion: string | undefined,
-    deadline: number,
-  ): Promise<WriteResult> {
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    // Written before the check: conflicts are rare, and the temp file then
-    // names its owner from the first moment, for crash recovery.
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    let held = true;
-    let previousUser: string | undefined;
-    try {
-      if (current.kind === 'corrupt') {
-        await this.#moveAside(paths, current.reason);
-        return refused.missing;
-      }
-      if (current.kind === 'absent' || !this.#live(current.record)) return refused.missing;
-      if (ifVersion !== undefined && current.record.version !== ifVersion) return refused.conflict;
-      previousUser = current.record.userId;
-      if (record.userId !== undefined && record.userId !== previousUser) {
-        await this.#users.add(record.userId, paths);
-      }
-      checkDeadline(deadline);
-      await this.#locks.publish(paths);
-      held = false;
-    } finally {
-      if (held) await this.#locks.release(paths, token);
-    }
-    if (previousUser !== undefined && previousUser !== record.userId) {
-      await this.#dropUserEntryIfStale(paths, previousUser, deadline);
-    }
-    return { ok: true, version };
-  }
-
-  /**
-   * Removes the record under its lock, with its user index entry. `expired`
-   * removes it only if it has expired (the sweep), and returns whether it did.
-   */
-  async #remove(paths: RecordPaths, deadline: number, which: 'any' | 'expired'): Promise<boolean> {
-    // A sweep never waits for a writer: that record is in use, not expired.
-    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, which === 'any');
-    if (!lock) return false;
-    const { token, current } = lock;
-    try {
-      if (current.kind === 'absent') return false;
-      if (which === 'expired') {
-        // A file rewritten by anything but this store has the time of that
-        // write as its mtime, so it looks expired: keep it for inspection.
-        if (current.kind === 'corrupt') {
-          await this.#moveAside(paths, current.reason);
-          return false;
-        }
-        if (current.kind !== 'record' || this.#live(current.record)) return false;
-      }
-      checkDeadline(deadline);
-      await unlinkIfExists(paths.file);
-      if (this.#fsync) await fsyncDirectory(paths.shardDir);
-      const userId = current.kind === 'record' ? current.record.userId : undefined;
-      if (userId !== undefined) await this.#users.remove(userId, paths);
-      return true;
-    } finally {
-      await this.#locks.release(paths, token);
-    }
-  }
-
-  /** destroyByUser's step: removes the record if it is this user's; true if it was live. */
-  async #removeForUser(paths: RecordPaths, userId: string, deadline: number): Promise<boolean> {
-    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    try {
-      let wasLive = false;
-      if (current.kind === 'record' && current.record.userId === userId) {
-        wasLive = this.#live(current.record);
-        checkDeadline(deadline);
-        await unlinkIfExists(paths.file);
-        if (this.#fsync) await fsyncDirectory(paths.shardDir);
-      } else if (current.kind === 'corrupt') {
-        await this.#moveAside(paths, current.reason);
-      }
-      // Gone, another user's now, or just removed: the entry has no record to point at.
-      await this.#users.remove(userId, paths);
-      return wasLive;
-    } finally {
-      await this.#locks.release(paths, token);
-    }
-  }
-
-  // ---- corruption ---------------------------------------------------------
-
-  /** Moves a corrupt record aside if it still is corrupt; skips if a writer holds it. */
-  async #quarantine(paths: RecordPaths, deadline: number): Promise<void> {
-    await this.#queue.run(paths.file, async () => {
-      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
-      if (!lock) return;
-      try {
-        if (lock.current.kind === 'corrupt') await this.#moveAside(paths, lock.current.reason);
-      } finally {
-        await this.#locks.release(paths, lock.token);
-      }
-    });
-  }
-
-  /** With the record's lock held: renames the file into `corrupt/` and reports it. */
-  async #moveAside(paths: RecordPaths, reason: string): Promise<void> {
-    const target = `${this.#layout.corruptDir}/${paths.name}.${Date.now()}.${randomUUID().slice(0, 8)}.corrupt`;
-    let movedTo: string | undefined = target;
-    try {
-      await rename(paths.file, target);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
-      await mkdirp(this.#layout.corruptDir, this.#directoryMode);
-      try {
-        await rename(paths.file, target);
-      } catch (again) {
-        if (errorCode(again) !== 'ENOENT') throw again;
-        movedTo = undefined;
-      }
-    }
-    const event: CorruptRecordEvent = { id: paths.id, reason, movedTo };
-    // Emitted on the next tick: a throwing listener is the listener's error, not this write's.
-    process.nextTick(() => this.emit('corrupt', event));
-  }
-
   // ---- user index ---------------------------------------------------------
-
-  /**
-   * After an update moved a record to another user: drops the old user's
-   * entry, under the lock again, if the record is still not theirs. Best
-   * effort: a stale entry is harmless, because every use checks the record.
-   */
-  async #dropUserEntryIfStale(paths: RecordPaths, userId: string, deadline: number): Promise<void> {
-    try {
-      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
-      if (!lock) return;
-      try {
-        const { current } = lock;
-        if (current.kind !== 'record' || current.record.userId !== userId) {
-          await this.#users.remove(userId, paths);
-        }
-      } finally {
-        await this.#locks.release(paths, lock.token);
-      }
-    } catch {
-      // The update is done; the stale entry waits for the next destroyByUser or sweep.
-    }
-  }
 
   /**
    * Removes user index entries whose record file is gone (left by a crash
@@ -578,6 +382,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- sweeping -----------------------------------------------------------
 
+  /**
+   * One sweep. Once the store is closing it stops at the next record, with
+   * what it did so far: an interrupted sweep is not a failed one.
+   */
   async #sweep(): Promise<FileSweepReport> {
     const started = Date.now();
     let deleted = 0;
@@ -593,44 +401,45 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
               const paths = this.#layout.record(id);
               if (paths.shardDir !== shardDir) return;
               const stats = await statIfExists(paths.file);
-              if (!stats || expiryOf(stats) > now) return;
+              if (!stats || expiryOf(stats) > now || this.#closed) return;
               const removed = await this.#step('clearExpired', (deadline) =>
-                this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'expired')),
+                this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'expired')),
               );
               if (removed) deleted++;
             } else if (name.endsWith(TEMP_SUFFIX)) {
               const owner = idOfFileName(name.slice(0, -TEMP_SUFFIX.length));
               if (owner === undefined) return;
               const paths = this.#layout.record(owner);
-              if (paths.shardDir !== shardDir) return;
+              if (paths.shardDir !== shardDir || this.#closed) return;
               const outcome = await this.#locks.breakIfStale(paths);
               if (outcome === 'broken') staleTemps++;
-            } else if (name.endsWith(BREAK_SUFFIX)) {
+            } else if (name.endsWith(BREAK_SUFFIX) && !this.#closed) {
               await this.#locks.removeStaleBreaker(`${shardDir}/${name}`);
             }
           }),
         );
       },
-      true,
+      { all: true, until: () => this.#closed },
     );
-    await this.#pruneUserIndex('clearExpired');
+    if (!this.#closed) await this.#pruneUserIndex('clearExpired');
     return { deleted, staleTemps, durationMs: Date.now() - started };
   }
 
   /**
-   * Streams every shard in batches of names; `all` also passes names of
-   * temp and marker files, not only records.
+   * Streams every shard in batches of names, until `until()` is true. `all`
+   * also passes names of temp and marker files, not only records.
    */
   async #walk(
     what: string,
     visit: (names: string[], shardDir: string) => Promise<void>,
-    all = false,
+    { all = false, until = () => false }: { all?: boolean; until?: () => boolean } = {},
   ): Promise<void> {
     try {
       for (const shard of await readdirIfExists(this.#layout.recordsDir)) {
         if (!isShardName(shard)) continue;
         const shardDir = this.#layout.shardDir(shard);
         for await (const names of inBatches(streamNames(shardDir), BATCH)) {
+          if (until()) return;
           await visit(all ? names : names.filter((n) => !n.includes('.')), shardDir);
         }
       }
@@ -688,16 +497,3 @@ function toStored(record: ReadRecord): StoredSession {
 }
 
 function ignore(): void {}
-
-/**
- * Checked before a write starts and again before it takes effect: work whose
- * caller has timed out stops there, so a write reported as failed does not
- * land later (unless the timer fired during its final rename or unlink).
- */
-function checkDeadline(deadline: number): void {
-  if (Date.now() > deadline) {
-    throw new StoreUnavailableError(
-      'The operation ran past operationTimeoutMs and was abandoned before it took effect.',
-    );
-  }
-}
