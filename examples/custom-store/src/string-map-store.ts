@@ -5,6 +5,7 @@ import {
   type SessionStore,
   type StoreCapabilities,
   type StoredSession,
+  StoreUnavailableError,
   type UpdateOptions,
   type WriteResult,
 } from '@sess/core';
@@ -36,6 +37,7 @@ export class StringMapStore implements SessionStore {
   readonly #prefix: string;
   readonly #now: Clock;
   #writes = 0;
+  #closed = false;
 
   constructor(options: {
     map: Map<string, string>;
@@ -60,18 +62,21 @@ export class StringMapStore implements SessionStore {
   }
 
   async get(id: string): Promise<StoredSession | null> {
+    this.#assertOpen();
     assertSessionId(id);
     const stored = this.#read(id);
     return stored && { ...stored };
   }
 
   async create(id: string, record: SessionRecord): Promise<WriteResult> {
+    this.#assertOpen();
     assertWrite(id, record, this.#limits());
     if (this.#read(id)) return refused.exists;
     return { ok: true, version: this.#write(id, record) };
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    this.#assertOpen();
     assertWrite(id, record, this.#limits());
     const ifVersion = checkUpdateOptions(options);
     const current = this.#read(id);
@@ -81,6 +86,7 @@ export class StringMapStore implements SessionStore {
   }
 
   async touch(id: string, expiresAt: number): Promise<boolean> {
+    this.#assertOpen();
     assertSessionId(id);
     assertExpiry(expiresAt, this.#now());
     const current = this.#read(id);
@@ -90,11 +96,13 @@ export class StringMapStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
+    this.#assertOpen();
     assertSessionId(id);
     this.#map.delete(this.#key(id));
   }
 
   async clearExpired(): Promise<number> {
+    this.#assertOpen();
     let removed = 0;
     for (const key of [...this.#map.keys()]) {
       if (!key.startsWith(this.#prefix)) continue;
@@ -107,7 +115,14 @@ export class StringMapStore implements SessionStore {
     return removed;
   }
 
-  async close(): Promise<void> {}
+  /** Idempotent; the map belongs to the caller and stays as it is. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('This StringMapStore is closed.');
+  }
 
   #key(id: string): string {
     return this.#prefix + id;
