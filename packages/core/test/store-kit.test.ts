@@ -25,6 +25,7 @@ describe('the two entry points', () => {
       'createSessionCodec',
       'defaultSessionCodec',
       'isSessionStoreError',
+      'readEnvelope',
       'sessionIdOf',
     ]);
   });

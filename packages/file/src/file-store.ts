@@ -48,8 +48,10 @@ import {
   openRecord,
   type ReadRecord,
   type ReadResult,
+  type ReadRules,
   readOpenRecord,
   readRecordFile,
+  recordFileLimit,
 } from './record-file.js';
 import { RecordWriter } from './record-writes.js';
 import type { FileSweepReport } from './sweep-report.js';
@@ -94,6 +96,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #writer: RecordWriter;
   readonly #now: Clock;
   readonly #timeoutMs: number;
+  readonly #readRules: ReadRules;
   readonly #fsync: boolean;
   readonly #sweeps = new SweepScheduler(() => this.#track(this.#sweep()), 'FileStore');
   /** Work of operations not yet finished, including any whose caller timed out. */
@@ -111,6 +114,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     this.#users = new UserIndex(this.#layout, resolved.fileMode, resolved.directoryMode);
     this.#now = resolved.now;
     this.#timeoutMs = resolved.operationTimeoutMs;
+    this.#readRules = {
+      maxFileBytes: recordFileLimit(resolved.maxPayloadBytes),
+      owner: resolved.allowSharedDirectory ? undefined : process.getuid?.(),
+    };
     this.#fsync = resolved.fsync;
     this.#locks = new RecordLocks({
       fileMode: resolved.fileMode,
@@ -126,6 +133,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       fsync: resolved.fsync,
       directoryMode: resolved.directoryMode,
       live: (record) => this.#live(record),
+      read: (file) => this.#read(file),
       // On the next tick: a throwing listener is the listener's error, not this write's.
       onCorrupt: (event) => process.nextTick(() => this.emit('corrupt', event)),
     });
@@ -146,7 +154,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertSessionId(id);
     return this.#bounded('get', async (deadline) => {
       const paths = this.#layout.record(id);
-      const read = await readRecordFile(paths.file);
+      const read = await this.#read(paths.file);
       if (read.kind === 'corrupt') {
         // Past its mtime a file is expired, corrupt or not: the sweep moves it.
         if (this.#live(read)) await this.#writer.quarantine(paths, deadline);
@@ -177,7 +185,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         // lost already. Versions are never reused, so a live record at another
         // version is a final conflict: one read settles it, without the lock.
         if (waited && ifVersion !== undefined) {
-          const current = await readRecordFile(paths.file);
+          const current = await this.#read(paths.file);
           if (current.kind === 'record' && this.#live(current.record)) {
             if (current.record.version !== ifVersion) return refused.conflict;
           }
@@ -204,7 +212,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       }
       let read: ReadResult;
       try {
-        read = await readOpenRecord(fd);
+        read = await readOpenRecord(fd, this.#readRules);
         if (read.kind === 'record' && this.#live(read.record)) {
           await futimes(fd, expiresAt + 1, expiresAt);
           if (this.#fsync) await fsync(fd);
@@ -242,7 +250,14 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     return this.#bounded('list', () =>
       userId === undefined
         ? listRecords(this.#layout, limit, cursor, this.#now())
-        : listUserRecords(this.#layout, userId, limit, cursor, (record) => this.#live(record)),
+        : listUserRecords(
+            this.#layout,
+            userId,
+            limit,
+            cursor,
+            (file) => this.#read(file),
+            (record) => this.#live(record),
+          ),
     );
   }
 
@@ -453,6 +468,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   #live(record: { readonly expiresAt?: number | undefined }): boolean {
     // A file whose times could not be read counts as live, so it is looked at.
     return record.expiresAt === undefined || record.expiresAt > this.#now();
+  }
+
+  /** Reads a record file, refusing one too large for a record or owned by another user. */
+  #read(file: string): Promise<ReadResult> {
+    return readRecordFile(file, this.#readRules);
   }
 
   #limits() {

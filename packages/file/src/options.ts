@@ -29,6 +29,14 @@ export interface FileStoreOptions extends CommonStoreOptions {
    * over at once. Default 10,000.
    */
   readonly lockStaleMs?: number;
+  /**
+   * Accept a directory (or an ancestor of it) that another user owns or can
+   * write to, and records owned by other users. Off by default: whoever can
+   * write there can plant a session for a token of their choice. Turn it on
+   * only for a directory shared on purpose (several users' processes, one
+   * group), whose access you control by other means. Default false.
+   */
+  readonly allowSharedDirectory?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -40,6 +48,7 @@ export interface ResolvedOptions {
   readonly fileMode: number;
   readonly directoryMode: number;
   readonly lockStaleMs: number;
+  readonly allowSharedDirectory: boolean;
 }
 
 const DEFAULTS = {
@@ -70,15 +79,19 @@ export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('FileStore takes an options object with at least { directory }.');
   }
-  const { directory, fsync = false } = options;
+  const { directory, fsync = false, allowSharedDirectory = false } = options;
   if (typeof directory !== 'string' || directory.length === 0 || directory.includes('\0')) {
     throw new InvalidOptionError('FileStore needs `directory`, the path of a directory it owns.');
   }
   if (typeof fsync !== 'boolean') throw new InvalidOptionError('fsync must be true or false.');
+  if (typeof allowSharedDirectory !== 'boolean') {
+    throw new InvalidOptionError('allowSharedDirectory must be true or false.');
+  }
   return {
     ...resolveCommonOptions(options),
     directory: resolve(directory),
     fsync,
+    allowSharedDirectory,
     lockStaleMs: positiveInteger(options.lockStaleMs ?? DEFAULTS.lockStaleMs, 'lockStaleMs', 100),
     fileMode: mode(options.fileMode ?? DEFAULTS.fileMode, 'fileMode', 0o600),
     directoryMode: mode(options.directoryMode ?? DEFAULTS.directoryMode, 'directoryMode', 0o700),

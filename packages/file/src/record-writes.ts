@@ -7,7 +7,7 @@ import { errorCode, fsyncDirectory, mkdirp, rename, unlinkIfExists } from './fs-
 import type { KeyedQueue } from './keyed-queue.js';
 import type { Layout, RecordPaths } from './layout.js';
 import type { LockToken, RecordLocks } from './locks.js';
-import { encodeRecord, LOCK_ONLY, type ReadResult, readRecordFile } from './record-file.js';
+import { encodeRecord, LOCK_ONLY, type ReadResult } from './record-file.js';
 import type { UserIndex } from './user-index.js';
 
 /** What the writes need from the store that runs them. */
@@ -18,6 +18,8 @@ export interface RecordWriterOptions {
   readonly queue: KeyedQueue;
   readonly fsync: boolean;
   readonly directoryMode: number;
+  /** Reads a record file as the store does (within its size limit, owned by it). */
+  readonly read: (file: string) => Promise<ReadResult>;
   /** True while a record (or a file whose times could not be read) is live. */
   readonly live: (record: { readonly expiresAt?: number | undefined }) => boolean;
   /** Reports a corrupt record moved aside. */
@@ -182,7 +184,7 @@ export class RecordWriter {
     checkDeadline(deadline);
     const held = await this.#o.locks.acquire(paths, content, expiresAt, deadline, {
       wait,
-      alongside: () => readRecordFile(paths.file),
+      alongside: () => this.#o.read(paths.file),
     });
     return held && { token: held.token, current: held.alongside };
   }

@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidOptionError } from '@sess/core';
 import { Connection, type ConnectionSettings } from './connection.js';
 import type { CasOutcome, MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
-import { type MetaReply, metaDelete, metaGet, metaSet } from './protocol.js';
+import { type MetaReply, metaDelete, metaGet, metaSet, STATS, STATS_SETTINGS } from './protocol.js';
 import { HashRing } from './ring.js';
 
 export interface MemcachedClientOptions {
@@ -209,6 +209,26 @@ export class MemcachedClient implements MemcachedDriver {
     if (reply.code === 'HD') return true;
     if (reply.code === 'NF') return false;
     throw unexpected(reply, 'md');
+  }
+
+  /**
+   * One server's `stats` (its clock is `time`, its item count `curr_items`),
+   * or with `'settings'` its `stats settings` (`item_size_max`), by name.
+   * `server` is a `host:port` as given in `servers`.
+   *
+   * @example
+   * const settings = await client.stats('127.0.0.1:11211', 'settings');
+   * Number(settings.get('item_size_max')); // 1048576
+   */
+  async stats(server: string, group?: 'settings'): Promise<ReadonlyMap<string, string>> {
+    const label = parseServer(server).label;
+    const connection = this.#servers.find((entry) => entry.label === label)?.connections[0];
+    if (!connection) {
+      throw new InvalidOptionError('stats() takes one of the servers the client was given.');
+    }
+    const reply = await connection.request(group === 'settings' ? STATS_SETTINGS : STATS, 'stats');
+    if (!(reply instanceof Map)) throw new Error('memcached answered stats with a meta reply.');
+    return reply;
   }
 
   /** Closes every connection; pending requests fail. Idempotent. */

@@ -1,6 +1,6 @@
 /**
  * The slice of memcached's meta protocol (memcached 1.6+) this package speaks:
- * `mg`, `ms`, `md` and `stats settings`, one command per request, replies in
+ * `mg`, `ms`, `md`, `stats` and `stats settings`, one command per request, replies in
  * request order.
  *
  * Reply lines are `<CODE> <flag><token>...`; a `VA <size>` line is followed by
@@ -59,6 +59,7 @@ export function metaDelete(key: string, flags = ''): Buffer {
 }
 
 export const STATS_SETTINGS = Buffer.from('stats settings\r\n', 'latin1');
+export const STATS = Buffer.from('stats\r\n', 'latin1');
 
 function parseFlags(tokens: string[], from: number): Map<string, string> {
   const flags = new Map<string, string>();

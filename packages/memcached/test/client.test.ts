@@ -129,6 +129,15 @@ describe('MemcachedClient', () => {
     }
   });
 
+  it("reads one server's stats and settings, and refuses a server it was not given", async () => {
+    const location = pool.servers[0]!.location;
+    const settings = await pool.client.stats(location, 'settings');
+    expect(Number(settings.get('item_size_max'))).toBeGreaterThan(0);
+    const stats = await pool.client.stats(location);
+    expect(Math.abs(Number(stats.get('time')) - Date.now() / 1000)).toBeLessThan(5);
+    await expect(pool.client.stats('127.0.0.1:1')).rejects.toThrow(InvalidOptionError);
+  });
+
   it('fails requests still pending when closed, and every later one', async () => {
     const client = new MemcachedClient({ servers: [pool.servers[0]!.location] });
     const pending = client.get('k');

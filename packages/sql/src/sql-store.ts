@@ -59,6 +59,14 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 const DEADLOCK_RETRIES = 5;
 
+/** Options of one `sweep()`. */
+export interface SweepOptions {
+  /** Called after every batch with the number deleted so far. */
+  readonly onBatch?: (deleted: number) => void;
+  /** Stops the sweep after the batch under way; the lock is released as usual. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * A session store on SQLite, PostgreSQL or MySQL/MariaDB, through a knex
  * instance the application owns.
@@ -272,17 +280,23 @@ export class SqlStore implements SessionStore {
    * instance holds the lock this one returns at once with `skipped: true`.
    * SQLite needs no lock: it serialises writers itself.
    *
+   * `onBatch` hears the running total after every batch, and `signal` stops
+   * the sweep after the batch under way (a command's Ctrl-C).
+   *
    * @example
    * const { deleted, durationMs } = await store.sweep();
    */
-  sweep(): Promise<SqlSweepReport> {
+  sweep(options: SweepOptions = {}): Promise<SqlSweepReport> {
     try {
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#sweeping) return this.#sweeping;
-    const run = this.#exec.withSession((session) => this.#sweepBatches(session, true), 'SQL sweep');
+    const run = this.#exec.withSession(
+      (session) => this.#sweepBatches(session, true, options),
+      'SQL sweep',
+    );
     this.#sweeping = run;
     const clear = () => {
       if (this.#sweeping === run) this.#sweeping = undefined;
@@ -330,7 +344,11 @@ export class SqlStore implements SessionStore {
     return (await this.#exec.first(this.#sql.live, [id, now], 'SQL read')) !== undefined;
   }
 
-  async #sweepBatches(session: Session, locked: boolean): Promise<SqlSweepReport> {
+  async #sweepBatches(
+    session: Session,
+    locked: boolean,
+    options: SweepOptions = {},
+  ): Promise<SqlSweepReport> {
     const started = performance.now();
     const lock = locked ? sweepLock(this.dialect, this.#table) : undefined;
     if (lock && !(await lock.acquire(session))) {
@@ -346,7 +364,8 @@ export class SqlStore implements SessionStore {
         const { changes } = await this.#batchWithRetry(session, params);
         deleted += changes;
         batches++;
-        if (changes < this.#batch || this.#closed) break;
+        options.onBatch?.(deleted);
+        if (changes < this.#batch || this.#closed || options.signal?.aborted) break;
         // Let other work on this process run between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }
