@@ -41,11 +41,7 @@ export class RecordWriter {
 
   async create(paths: RecordPaths, record: SessionRecord, deadline: number): Promise<WriteResult> {
     const { locks, users, live } = this.#o;
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
+    const { version, token, current } = await this.#lockToWrite(paths, record, deadline);
     let held = true;
     try {
       if (current.kind === 'record' && live(current.record)) return refused.exists;
@@ -70,13 +66,7 @@ export class RecordWriter {
     deadline: number,
   ): Promise<WriteResult> {
     const { locks, users, live } = this.#o;
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    // Written before the check: conflicts are rare, and the temp file then
-    // names its owner from the first moment, for crash recovery.
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
+    const { version, token, current } = await this.#lockToWrite(paths, record, deadline);
     let held = true;
     let previousUser: string | undefined;
     try {
@@ -167,6 +157,20 @@ export class RecordWriter {
         await this.#o.locks.release(paths, lock.token);
       }
     });
+  }
+
+  /**
+   * Takes the record's lock with the new version already in its temp file,
+   * and reads the current record. Written before any check: refusals are
+   * rare, and the temp file then names its owner from the first moment, for
+   * crash recovery.
+   */
+  async #lockToWrite(paths: RecordPaths, record: SessionRecord, deadline: number) {
+    const version = randomUUID();
+    const content = encodeRecord({ version, data: record.data, userId: record.userId });
+    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
+    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
+    return { version, ...lock };
   }
 
   /**
