@@ -16,7 +16,9 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   finished; it never rejects;
  * - `close()` (await it in the store's `close()`, before releasing what a
  *   sweep uses) stops the sweeper and waits for a sweep under way to
- *   finish; `start()` then throws `StoreUnavailableError`;
+ *   finish; `start()` then throws `StoreUnavailableError`. A closing store
+ *   may end its sweep early at a safe point: it then resolves with what it
+ *   did, it does not reject;
  * - a failed sweep is counted in `stats`, passed to `onError` and, when no
  *   `onError` was given and no caller awaits it (a timed sweep), emitted as
  *   a process warning with code `SESS_SWEEP_FAILED`.
