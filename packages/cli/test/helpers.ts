@@ -59,16 +59,21 @@ export function seededId(i: number): string {
   return `seed-${String(i).padStart(7, '0')}`;
 }
 
-/** Writes sessions 0..count-1 into a store, 500 at a time. */
+/**
+ * Writes sessions 0..count-1 into a store, 8 at a time: enough to keep any
+ * backend busy, and few enough that no write waits behind hundreds of others
+ * past the store's operation timeout on a loaded machine.
+ */
 export async function seed(store: SessionStore, count: number, base: number): Promise<void> {
-  for (let i = 0; i < count; i += 500) {
-    const results = await Promise.all(
-      Array.from({ length: Math.min(500, count - i) }, (_, j) =>
-        store.create(seededId(i + j), seeded(i + j, base)),
-      ),
-    );
-    if (!results.every((result) => result.ok)) throw new Error('seeding failed');
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const result = await store.create(seededId(i), seeded(i, base));
+      if (!result.ok) throw new Error(`seeding session ${i} failed: ${result.reason}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** Every id a store lists, in listing order (duplicates kept, to be counted). */

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type MemcachedServer,
+  type PostgresServer,
   type RedisServer,
   startMemcached,
+  startPostgres,
   startRedis,
 } from '@sess/test-servers';
 import { type OpenedStore, openStore } from '@sess/url';
@@ -14,8 +16,7 @@ import { allIds, sampleMismatches, seed, sess } from './helpers.js';
 const COUNT = 100_000;
 const SAMPLE = 1_000;
 const BASE = Date.now();
-const table = `cli_migrate_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-const POSTGRES = `postgres://postgres@127.0.0.1:5432/test?table=${table}`;
+const TABLE = 'cli_migrate';
 
 function summary(stdout: string) {
   return JSON.parse(stdout) as {
@@ -31,10 +32,16 @@ function summary(stdout: string) {
 // a loaded two-core machine, not the default minute.
 const LONG = { timeout: 300_000 };
 
+// Private servers: the runs are heavy, and a private PostgreSQL (no fsync)
+// keeps them from queueing behind every other test on the shared one. The
+// chains run one after the other: SQLite's synchronous writes while seeding
+// would starve the event loop of the other chain's file writes.
 describe('sess migrate, 100,000 sessions across backends', () => {
   let dir: string;
   let redis: RedisServer;
   let memcached: MemcachedServer;
+  let postgres: PostgresServer;
+  const postgresUrl = () => `${postgres.url}?table=${TABLE}`;
   const opened: OpenedStore[] = [];
   const open = async (spec: string) => {
     const store = await openStore(spec);
@@ -44,14 +51,15 @@ describe('sess migrate, 100,000 sessions across backends', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sess-cli-migrate-'));
-    [redis, memcached] = await Promise.all([startRedis(), startMemcached(['-m', '512'])]);
+    [redis, memcached, postgres] = await Promise.all([
+      startRedis(),
+      startMemcached(['-m', '512']),
+      startPostgres(),
+    ]);
   });
   afterAll(async () => {
     await Promise.all(opened.map((store) => store.close()));
-    const pg = await openStore(POSTGRES, { mode: 'inspect' }).catch(() => undefined);
-    if (pg?.backend.kind === 'sql') await pg.backend.query(`DROP TABLE IF EXISTS ${table}`);
-    await pg?.close();
-    await Promise.all([redis?.dispose(), memcached?.dispose()]);
+    await Promise.all([redis?.dispose(), memcached?.dispose(), postgres?.dispose()]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -62,7 +70,7 @@ describe('sess migrate, 100,000 sessions across backends', () => {
     await seeding.close();
 
     const toRedis = await sess(['migrate', sqlite, redis.url, '--json'], { cwd: dir });
-    expect(toRedis.code).toBe(0);
+    expect(toRedis.code, toRedis.stderr).toBe(0);
     const first = summary(toRedis.stdout);
     expect(first).toMatchObject({ listed: COUNT, copied: COUNT, failed: 0, ok: true });
     expect(first.verification).toMatchObject({ targetLive: COUNT, missing: 0 });
@@ -70,14 +78,14 @@ describe('sess migrate, 100,000 sessions across backends', () => {
     expect(await redisStore.count?.()).toBe(COUNT);
     expect(await sampleMismatches(redisStore, COUNT, SAMPLE, BASE)).toEqual([]);
 
-    const toPostgres = await sess(['migrate', redis.url, POSTGRES, '--json'], { cwd: dir });
-    expect(toPostgres.code).toBe(0);
+    const toPostgres = await sess(['migrate', redis.url, postgresUrl(), '--json'], { cwd: dir });
+    expect(toPostgres.code, toPostgres.stderr).toBe(0);
     expect(summary(toPostgres.stdout)).toMatchObject({ listed: COUNT, copied: COUNT, ok: true });
-    const postgres = await open(POSTGRES);
-    expect(await postgres.count?.()).toBe(COUNT);
-    expect(await sampleMismatches(postgres, COUNT, SAMPLE, BASE)).toEqual([]);
+    const target = await open(postgresUrl());
+    expect(await target.count?.()).toBe(COUNT);
+    expect(await sampleMismatches(target, COUNT, SAMPLE, BASE)).toEqual([]);
     // Listing the target returns every session exactly once.
-    const ids = await allIds(postgres);
+    const ids = await allIds(target);
     expect(ids.length).toBe(COUNT);
     expect(new Set(ids).size).toBe(COUNT);
   });
@@ -90,7 +98,7 @@ describe('sess migrate, 100,000 sessions across backends', () => {
     const target = `memcached://${memcached.location}?prefix=moved:`;
 
     const run = await sess(['migrate', files, target, '--json'], { cwd: dir });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const result = summary(run.stdout);
     expect(result).toMatchObject({ listed: COUNT, copied: COUNT, failed: 0, ok: true });
     // memcached cannot count: the check is the sample, found whole.
