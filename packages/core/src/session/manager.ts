@@ -1,19 +1,12 @@
-import type { Clock, SessionRecord, SessionStore, StoredSession } from '../contract.js';
-import {
-  CorruptRecordError,
-  InvalidOptionError,
-  PayloadTooLargeError,
-  SessionConflictError,
-  SessionDataError,
-  SessionStoreError,
-  UnsupportedOperationError,
-} from '../errors.js';
-import { assertUserId, payloadBytes, systemClock } from '../validation.js';
+import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from '../contract.js';
+import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
+import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
-import { isValidFormat, readEnvelope, writeEnvelope } from './envelope.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 import { Session, type SessionState, sessionState } from './session.js';
+import { StoredForm } from './stored-form.js';
 import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';
+import { getReadable, listUserSessions, type SessionInfo, storeName } from './user-sessions.js';
 
 /** One key both this request and another one changed, handed to the `merge` option. */
 export interface MergeConflict {
@@ -63,23 +56,16 @@ export type CommitResult =
   | { readonly clear: true }
   | null;
 
-/** A session as `listForUser` describes it, without its token. */
-export interface SessionInfo<Data extends SessionData = SessionData> {
-  /** The store id, as `session.id` gives it. */
+/** A record written under a new token. */
+interface Created {
+  readonly token: string;
   readonly id: string;
-  readonly userId: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly absoluteExpiresAt: number;
-  /** The session's data, with `includeData`; absent when it cannot be decoded. */
-  readonly data?: Partial<Data>;
+  readonly version: Version;
 }
 
 const CREATE_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 2;
 const BACKOFF_CAP_MS = 200;
-const LIST_PAGE = 100;
-const READ_CONCURRENCY = 8;
 
 /**
  * The session lifecycle: load by token, read and write keys, commit.
@@ -105,7 +91,7 @@ const READ_CONCURRENCY = 8;
 export class SessionManager<Data extends SessionData = SessionData> {
   readonly store: SessionStore;
   readonly policy: ExpiryPolicy;
-  readonly #codec: SessionCodec;
+  readonly #form: StoredForm;
   readonly #merge: MergeFunction | undefined;
   readonly #retries: number;
   readonly #tokenBytes: number;
@@ -122,12 +108,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     }
     this.store = options.store;
     this.policy = new ExpiryPolicy(options);
-    this.#codec = options.codec ?? defaultSessionCodec;
-    if (!isValidFormat(this.#codec.format)) {
-      throw new InvalidOptionError(
-        'codec.format must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "/" and "-".',
-      );
-    }
+    this.#form = new StoredForm(options.codec ?? defaultSessionCodec, options.store);
     this.#merge = options.merge;
     this.#retries = options.conflictRetries ?? 10;
     if (!Number.isSafeInteger(this.#retries) || this.#retries < 0) {
@@ -153,7 +134,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     if (!isWellFormedToken(token)) return this.#fresh();
     const id = sessionIdOf(token);
     const stored = await this.#get(id);
-    const read = stored && this.#read(stored);
+    const read = stored && this.#form.read(stored);
     const now = this.#now();
     if (!stored || !read || stored.expiresAt <= now || read.absoluteExpiresAt <= now) {
       return this.#fresh();
@@ -231,41 +212,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     options: { readonly includeData?: boolean } = {},
   ): Promise<SessionInfo<Data>[]> {
     assertUserId(userId);
-    const { store } = this;
-    if (!store.capabilities.users || !store.capabilities.list || !store.list) {
-      throw new UnsupportedOperationError('listForUser', storeName(store));
-    }
-    const ids: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(
-        cursor === undefined ? { userId, limit: LIST_PAGE } : { userId, limit: LIST_PAGE, cursor },
-      );
-      ids.push(...page.ids);
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-
-    const infos: SessionInfo<Data>[] = [];
-    await eachLimited(ids, READ_CONCURRENCY, async (id) => {
-      const stored = await this.#get(id);
-      if (!stored || stored.userId !== userId) return;
-      let envelope: ReturnType<typeof readEnvelope>;
-      try {
-        envelope = readEnvelope(stored.data);
-      } catch {
-        return; // not a session this manager can describe (or resume)
-      }
-      const info = {
-        id,
-        userId,
-        createdAt: envelope.createdAt,
-        expiresAt: stored.expiresAt,
-        absoluteExpiresAt: envelope.absoluteExpiresAt,
-      };
-      const data = options.includeData ? this.#read(stored)?.data : undefined;
-      infos.push(data ? { ...info, data: Object.fromEntries(data) as Partial<Data> } : info);
-    });
-    return infos.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    return listUserSessions(this.store, this.#form, userId, options.includeData === true);
   }
 
   /**
@@ -312,14 +259,18 @@ export class SessionManager<Data extends SessionData = SessionData> {
 
   async #commit(s: SessionState): Promise<CommitResult> {
     const now = this.#now();
-    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
-      return this.#commitNew(s, now);
-    }
-    if (now >= s.absoluteExpiresAt) {
-      // Loaded just before its deadline: it ends here, whatever the request did.
-      await this.store.destroy(s.id);
+    // The stored session this request carries on, under its token or through a rotation.
+    const loaded = s.id ?? s.rotatedFrom?.id;
+    if (loaded !== undefined && now >= s.absoluteExpiresAt) {
+      // Loaded just before its deadline: it ends here, whatever the request
+      // did. A regenerate() cannot extend it either: the deadline belongs to
+      // the session, not to its token.
+      for (const id of new Set([...s.retired, loaded])) await this.store.destroy(id);
       this.#forget(s);
       return { clear: true };
+    }
+    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
+      return this.#commitNew(s, now);
     }
     if (s.changes.size > 0 || s.userIdChanged) return this.#update(s, s.id, s.token, now);
     if (
@@ -339,32 +290,22 @@ export class SessionManager<Data extends SessionData = SessionData> {
 
   /** A session without a stored record yet: new, regenerated, or destroyed. */
   async #commitNew(s: SessionState, now: number): Promise<CommitResult> {
-    const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
-    const createdAt = now;
-    const absoluteExpiresAt = this.policy.deadline(createdAt);
-    const expiresAt = this.policy.expiryAt(now, absoluteExpiresAt);
-    // Encode first: data that cannot be stored fails before any store call.
-    let record = wantsRecord
-      ? this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
-      : undefined;
-
     const from = s.rotatedFrom;
-    if (from !== undefined && record !== undefined) {
-      // Others may have written to the old record since this request read it:
-      // carry their keys over, as an update would.
-      const fresh = await this.#get(from.id);
-      const read = fresh && fresh.version !== from.version ? this.#read(fresh) : undefined;
-      if (fresh && read) {
-        s.data = this.#apply(read.data, s, true);
-        if (!s.userIdChanged) s.userId = fresh.userId;
-        record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
-      }
-    }
-    // The old record goes first: if anything below fails, a token known from
-    // before (a fixation attempt) is already worthless.
+    // A rotation moves the session to a new token; it keeps its age and deadline.
+    const createdAt = from ? s.createdAt : now;
+    const absoluteExpiresAt = from ? s.absoluteExpiresAt : this.policy.deadline(createdAt);
+    const expiresAt = this.policy.expiryAt(now, absoluteExpiresAt);
+    if (from !== undefined) return this.#rotate(s, from, createdAt, absoluteExpiresAt, expiresAt);
+
+    const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
+    // Encode first: data that cannot be stored fails before any store call.
+    const record = wantsRecord
+      ? this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
+      : undefined;
+    // After destroy(): the old record goes first, so a token known from before
+    // is worthless even if the rest fails.
     for (const id of s.retired) await this.store.destroy(id);
     s.retired = [];
-    s.rotatedFrom = undefined;
 
     if (record === undefined) {
       const destroyed = s.destroyed;
@@ -372,29 +313,117 @@ export class SessionManager<Data extends SessionData = SessionData> {
       s.rotate = false;
       return destroyed ? { clear: true } : null;
     }
+    const created = await this.#createUnderNewToken(record);
+    return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
+  }
+
+  /**
+   * `regenerate()`: the session moves to a new token, but only while the
+   * record it was loaded from is live. The new record is written first; then
+   * the old one is claimed with compare-and-set at the version this request
+   * last saw (merging what other requests wrote meanwhile, and retrying), and
+   * destroyed. A logout or `destroyForUser` that removed the old record
+   * before the claim wins: the new record is removed and this request's
+   * changes are dropped, exactly as `update` drops them. The new record holds
+   * the login; the old token never does, and is worthless once claimed.
+   */
+  async #rotate(
+    s: SessionState,
+    from: { readonly id: string; readonly version: Version | undefined },
+    createdAt: number,
+    absoluteExpiresAt: number,
+    expiresAt: number,
+  ): Promise<CommitResult> {
+    let record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+    let version = from.version;
+    let created: Created | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const fresh = await this.#get(from.id);
+      if (!fresh) return this.#abandon(s, created);
+      if (fresh.version !== version) {
+        // Others wrote to the old record since this request read it: carry
+        // their keys over, as an update would.
+        const read = this.#form.read(fresh);
+        if (read) {
+          s.data = this.#apply(read.data, s, true);
+          if (!s.userIdChanged) s.userId = fresh.userId;
+          record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+          if (created) {
+            const rewritten = await this.store.update(created.id, record, {
+              ifVersion: created.version,
+            });
+            // Only a logout of the user can remove a record nobody else has the token of.
+            if (!rewritten.ok) return this.#abandon(s, created);
+            created = { ...created, version: rewritten.version };
+          }
+        }
+        version = fresh.version;
+      }
+      created ??= await this.#createUnderNewToken(record);
+      const claim = await this.store.update(
+        from.id,
+        // Unreadable on purpose: the old token now loads a fresh, empty session.
+        { data: '', expiresAt: fresh.expiresAt },
+        version === undefined ? undefined : { ifVersion: version },
+      );
+      if (claim.ok) break;
+      if (claim.reason === 'missing') return this.#abandon(s, created);
+      if (attempt >= this.#retries) {
+        await this.store.destroy(created.id);
+        throw new SessionConflictError(
+          `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
+        );
+      }
+      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+    }
+    for (const id of s.retired) await this.store.destroy(id);
+    s.retired = [];
+    return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
+  }
+
+  /** The session ended under this request: removes what it wrote, drops its changes. */
+  async #abandon(s: SessionState, created: Created | undefined): Promise<null> {
+    if (created) await this.store.destroy(created.id);
+    return this.#forget(s);
+  }
+
+  /** Creates `record` under a fresh token, drawing again on the (astronomically rare) collision. */
+  async #createUnderNewToken(record: SessionRecord): Promise<Created> {
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       const token = createToken(this.#tokenBytes);
       const id = sessionIdOf(token);
       const result = await this.store.create(id, record);
-      if (!result.ok) continue; // 'exists': a collision of 256-bit tokens; draw again
-      Object.assign(s, {
-        token,
-        id,
-        version: result.version,
-        baseline: new Map(s.data),
-        userIdChanged: false,
-        createdAt,
-        absoluteExpiresAt,
-        expiresAt,
-        rotate: false,
-        destroyed: false,
-      } satisfies Partial<SessionState>);
-      s.changes.clear();
-      return { token, expiresAt };
+      if (result.ok) return { token, id, version: result.version };
+      // 'exists': a collision of 256-bit tokens; draw again
     }
     throw new SessionConflictError(
       `${CREATE_ATTEMPTS} new tokens in a row met existing sessions; the random source is broken.`,
     );
+  }
+
+  /** The session is now stored as `created`: its state follows, and the cookie is set. */
+  #stored(
+    s: SessionState,
+    created: Created,
+    createdAt: number,
+    absoluteExpiresAt: number,
+    expiresAt: number,
+  ): CommitResult {
+    Object.assign(s, {
+      token: created.token,
+      id: created.id,
+      version: created.version,
+      baseline: new Map(s.data),
+      userIdChanged: false,
+      createdAt,
+      absoluteExpiresAt,
+      expiresAt,
+      rotate: false,
+      destroyed: false,
+      rotatedFrom: undefined,
+    } satisfies Partial<SessionState>);
+    s.changes.clear();
+    return { token: created.token, expiresAt };
   }
 
   /** Saves changed data with compare-and-set, merging with concurrent writers. */
@@ -404,7 +433,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     let userId = s.userId;
     let version = s.version;
     for (let attempt = 0; ; attempt++) {
-      const record = this.#record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
+      const record = this.#form.record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
       const result = await this.store.update(
         id,
         record,
@@ -433,7 +462,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
-      const read = this.#read(fresh);
+      const read = this.#form.read(fresh);
       if (!read) {
         throw new SessionConflictError(
           'A concurrent request stored this session in a form this codec cannot read.',
@@ -482,67 +511,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
     return null;
   }
 
-  #record(
-    data: Map<string, unknown>,
-    createdAt: number,
-    absoluteExpiresAt: number,
-    expiresAt: number,
-    userId: string | undefined,
-  ): SessionRecord {
-    let payload: string;
-    try {
-      payload = this.#codec.encode(Object.fromEntries(data));
-    } catch (error) {
-      if (error instanceof SessionStoreError) throw error;
-      throw new SessionDataError('The codec could not encode the session data.', { cause: error });
-    }
-    if (typeof payload !== 'string') {
-      throw new SessionDataError('The codec returned something other than a string.');
-    }
-    const encoded = writeEnvelope({
-      format: this.#codec.format,
-      createdAt,
-      absoluteExpiresAt,
-      payload,
-    });
-    const max = this.store.capabilities.maxPayloadBytes;
-    if (encoded.length * 3 > max) {
-      const size = payloadBytes(encoded);
-      if (size > max) throw new PayloadTooLargeError(size, max);
-    }
-    return userId === undefined
-      ? { data: encoded, expiresAt }
-      : { data: encoded, expiresAt, userId };
-  }
-
-  /** Decodes a stored record; undefined when it is not one this manager can read. */
-  #read(
-    stored: StoredSession,
-  ): { createdAt: number; absoluteExpiresAt: number; data: Map<string, unknown> } | undefined {
-    try {
-      const envelope = readEnvelope(stored.data);
-      const data = this.#codec.decode(envelope.payload, envelope.format);
-      return {
-        createdAt: envelope.createdAt,
-        absoluteExpiresAt: envelope.absoluteExpiresAt,
-        data: new Map(Object.entries(data)),
-      };
-    } catch {
-      // Unreadable (corrupt, or written by a codec that is not this one): the
-      // session cannot be resumed. It is left in place, not destroyed: during a
-      // rolling deploy another process may still read it.
-      return undefined;
-    }
-  }
-
-  /** `store.get`, reading a record the store reports corrupt as absent. */
-  async #get(id: string): Promise<StoredSession | null> {
-    try {
-      return await this.store.get(id);
-    } catch (error) {
-      if (error instanceof CorruptRecordError) return null;
-      throw error;
-    }
+  #get(id: string): Promise<StoredSession | null> {
+    return getReadable(this.store, id);
   }
 
   async #exclusive<T>(key: string | undefined, run: () => Promise<T>): Promise<T> {
@@ -562,22 +532,6 @@ export class SessionManager<Data extends SessionData = SessionData> {
   }
 }
 
-function storeName(store: SessionStore): string {
-  return store.constructor?.name || 'this store';
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await run(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
