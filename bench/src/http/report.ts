@@ -163,7 +163,11 @@ export async function writeHttpResults(directory: string, results: HttpResults):
     for (const framework of FRAMEWORKS) {
       const bars = results.rows
         .filter((r) => r.workload === workload && r.target.startsWith(`${framework}-`))
-        .map((r) => ({ group: r.backend, series: TARGET_LABELS[r.target], value: r.requestsPerSec }));
+        .map((r) => ({
+          group: r.backend,
+          series: TARGET_LABELS[r.target],
+          value: r.requestsPerSec,
+        }));
       if (bars.length === 0) continue;
       await writeFile(
         join(directory, `http-${framework}-${workload}.svg`),

@@ -1,9 +1,4 @@
-import {
-  PayloadTooLargeError,
-  type Session,
-  SessionDataError,
-  sessionIdOf,
-} from '@sess/core';
+import { PayloadTooLargeError, type Session, SessionDataError, sessionIdOf } from '@sess/core';
 import { expect } from 'vitest';
 import { type Rule, tokenOf } from './harness.js';
 
