@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startMariadb, startMemcached, startPostgres, startRedis } from '@sess/test-servers';
+import pg from 'pg';
 
 /**
  * The servers a backend runs on: private ones started for the run on free
@@ -72,4 +73,27 @@ export async function mysqlServer(): Promise<BenchServer & { login: MysqlLogin }
 /** A database name no one else uses: the bench creates it and drops it after the run. */
 export function scratchDatabase(): string {
   return `sess_bench_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A scratch database on a PostgreSQL server (private or from the
+ * environment): its URL, and `dispose` to drop it and stop a private server.
+ */
+export async function postgresScratch(): Promise<BenchServer & { url: string }> {
+  const server = await postgresServer();
+  const database = scratchDatabase();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(server.url);
+  url.pathname = `/${database}`;
+  return {
+    url: url.href,
+    origin: server.origin,
+    async dispose() {
+      await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+      await admin.end();
+      await server.dispose();
+    },
+  };
 }

@@ -36,14 +36,19 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** A node-redis client, connected; sess and connect-redis each get their own. */
+async function redisClient({ backend }: ServerConfig) {
+  const client = createClient({ url: backend.redisUrl ?? '' });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
 /** Opens a sess store on the backend. */
 async function sessStore(config: ServerConfig): Promise<SessionStore> {
   const { backend, namespace } = config;
   if (backend.name === 'redis') {
-    const client = createClient({ url: backend.redisUrl ?? '' });
-    client.on('error', () => {});
-    await client.connect();
-    return new RedisStore({ client, prefix: `http:${namespace}:` });
+    return new RedisStore({ client: await redisClient(config), prefix: `http:${namespace}:` });
   }
   const knex = knexFactory(
     backend.name === 'sqlite'
@@ -59,10 +64,10 @@ async function sessStore(config: ServerConfig): Promise<SessionStore> {
 async function peerStore(config: ServerConfig): Promise<session.Store> {
   const { backend, namespace } = config;
   if (backend.name === 'redis') {
-    const client = createClient({ url: backend.redisUrl ?? '' });
-    client.on('error', () => {});
-    await client.connect();
-    return new ConnectRedisStore({ client, prefix: `peer:${namespace}:` });
+    return new ConnectRedisStore({
+      client: await redisClient(config),
+      prefix: `peer:${namespace}:`,
+    });
   }
   if (backend.name === 'postgres') {
     const pool = new pg.Pool({ connectionString: backend.postgresUrl, max: 10 });

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { postgresServer, redisServer, scratchDatabase } from '../servers.js';
+import { postgresScratch, redisServer } from '../servers.js';
 import { median } from '../stats.js';
 import {
   BACKENDS,
@@ -58,22 +58,15 @@ async function openBackend(
     };
   }
   if (name === 'postgres') {
-    const server = await postgresServer();
-    const database = scratchDatabase();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(server.url);
-    url.pathname = `/${database}`;
-    const { rows } = await admin.query('SHOW server_version');
+    const server = await postgresScratch();
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    const { rows } = await client.query('SHOW server_version');
+    await client.end();
     return {
-      location: { name, postgresUrl: url.href },
+      location: { name, postgresUrl: server.url },
       info: `PostgreSQL ${rows[0]?.server_version} (${server.origin}), pools of 10`,
-      async dispose() {
-        await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-        await admin.end();
-        await server.dispose();
-      },
+      dispose: () => server.dispose(),
     };
   }
   const dir = await mkdtemp(join(tmpdir(), 'sess-bench-http-'));

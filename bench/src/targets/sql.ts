@@ -16,7 +16,7 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2';
 import pg from 'pg';
 import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
-import { mysqlServer, postgresServer, scratchDatabase } from '../servers.js';
+import { mysqlServer, postgresScratch, scratchDatabase } from '../servers.js';
 import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
 
@@ -160,13 +160,8 @@ export const backend: BenchBackend = {
 export const postgresBackend: BenchBackend = {
   name: 'sql-postgres',
   async setup() {
-    const server = await postgresServer();
-    const database = scratchDatabase();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
+    const server = await postgresScratch();
     const url = new URL(server.url);
-    url.pathname = `/${database}`;
     const pool = { min: 2, max: 10 };
     const knex = knexFactory({ client: 'pg', connection: url.href, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
@@ -248,8 +243,6 @@ export const postgresBackend: BenchBackend = {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
-        await admin.query(`DROP DATABASE ${database}`);
-        await admin.end();
         await server.dispose();
       },
     };
@@ -319,8 +312,6 @@ export const mysqlBackend: BenchBackend = {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
-        await admin.query(`DROP DATABASE ${database}`);
-        await admin.end();
         await server.dispose();
       },
     };

@@ -111,39 +111,18 @@ describe('@sess/fastify', () => {
     expect(await store.count()).toBe(1);
   });
 
-  it('request.sessionManager logs out everywhere else, and request.session is typed', async () => {
+  it('request.sessionManager is the manager given, and request.session is typed', async () => {
     const app = Fastify();
     // A manager typed with the app's data registers as any other.
     const manager = new SessionManager<{ visits: number }>({ store: new MemoryStore() });
     await app.register(sessionPlugin, { manager });
-    app.post('/login', async (request, reply) => {
-      request.session.regenerate();
-      request.session.userId = 'alice';
+    app.post('/', async (request) => {
       const visits: number | undefined = request.session.get('visits');
       // @ts-expect-error visits is a number
       request.session.set('visits', 'many');
-      return reply.redirect('/', 303).header('x-visits', String(visits ?? 0));
+      return { same: request.sessionManager === (manager as unknown), visits: visits ?? null };
     });
-    app.post('/logout-others', async (request) => {
-      const { userId } = request.session;
-      return {
-        count: userId
-          ? await request.sessionManager.destroyForUser(userId, { except: request.session })
-          : 0,
-      };
-    });
-    app.get('/me', async (request) => ({ userId: request.session.userId ?? null }));
-    const url = await serve(app);
-    const login = async () =>
-      `sess=${sessionToken(await fetch(`${url}/login`, { method: 'POST', redirect: 'manual' }))}`;
-    const [laptop, phone] = [await login(), await login()];
-    const out = await fetch(`${url}/logout-others`, {
-      method: 'POST',
-      headers: { cookie: laptop },
-    });
-    expect(await out.json()).toEqual({ count: 1 });
-    const me = async (cookie: string) => (await fetch(`${url}/me`, { headers: { cookie } })).json();
-    expect(await me(phone)).toEqual({ userId: null });
-    expect(await me(laptop)).toEqual({ userId: 'alice' });
+    const response = await fetch(await serve(app), { method: 'POST' });
+    expect(await response.json()).toEqual({ same: true, visits: null });
   });
 });
