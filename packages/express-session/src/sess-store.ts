@@ -21,6 +21,7 @@ import {
   expiryOf,
   isValidFormat,
   type PlainSession,
+  plainSession,
   type RecordRules,
   readSession,
   toRecord,
@@ -292,7 +293,7 @@ export class SessStore extends Store {
   async #set(sid: string, session: SessionData): Promise<void> {
     assertSessionId(sid);
     const now = Date.now();
-    const record = toRecord(session as unknown as PlainSession, now, this.#rules);
+    const record = toRecord(plainSession(session), now, this.#rules);
     if (record.expiresAt <= now) return this.#destroy(sid);
     // A session this store loaded or wrote is updated, never created again:
     // if it was destroyed meanwhile (a logout in a parallel request), it stays so.
