@@ -313,7 +313,8 @@ describe('SessStore options', () => {
       () => new SessStore(sess, { defaultLifetimeMs: 1.5 }),
       () => new SessStore(sess, { userIdOf: 'passport.user' as never }),
       () => new SessStore(sess, { migrateFrom: {} as never }),
-      () => new SessStore(sess, { codec: { format: 'has space', encode: String, decode: () => ({}) } }),
+      () =>
+        new SessStore(sess, { codec: { format: 'has space', encode: String, decode: () => ({}) } }),
     ];
     for (const make of bad) assert.throws(make, hasCode('SESS_INVALID_OPTION'));
     const store = new SessStore(sess);

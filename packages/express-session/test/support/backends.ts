@@ -55,7 +55,10 @@ export async function openBackend(name: BackendName): Promise<Backend> {
       const client = createClient({ url: server.url });
       client.on('error', () => {});
       await client.connect();
-      cleanups.push(() => server.dispose(), () => client.close());
+      cleanups.push(
+        () => server.dispose(),
+        () => client.close(),
+      );
       return {
         name,
         open: async () => new RedisStore({ client, prefix: `${uniqueName('t')}:` }),
@@ -65,7 +68,10 @@ export async function openBackend(name: BackendName): Promise<Backend> {
     case 'memcached': {
       const server = await startMemcached();
       const client = new MemcachedClient({ servers: [server.location] });
-      cleanups.push(() => server.dispose(), () => client.close());
+      cleanups.push(
+        () => server.dispose(),
+        () => client.close(),
+      );
       return {
         name,
         open: async () => new MemcachedStore({ client, prefix: `${uniqueName('t')}:` }),
