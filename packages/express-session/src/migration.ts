@@ -43,7 +43,7 @@ export interface MigrationStats {
 
 /** Where `migrateAll()` stands. */
 export interface MigrationProgress {
-  /** Sids taken from the listing so far. */
+  /** Sids from the listing dealt with so far: the sum of the counts below. */
   readonly listed: number;
   /** Moved into sess by this pass. */
   readonly migrated: number;
@@ -131,18 +131,16 @@ export class Migration {
     const report = (done: boolean) => options.onProgress?.({ ...counts, done });
     const source = options.ids ?? (await this.#legacy.ids(listTimeoutMs));
     const ids = iterate(source);
-    let settled = 0;
     const worker = async () => {
       while (!options.signal?.aborted) {
         const next = await ids.next();
         if (next.done) return;
-        counts.listed++;
         try {
           counts[await this.#moveIfMissing(next.value)]++;
         } catch {
           counts.failed++;
         }
-        if (++settled % every === 0) report(false);
+        if (++counts.listed % every === 0) report(false);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -172,7 +170,12 @@ export class Migration {
   async #move(sid: string): Promise<Moved> {
     this.#stats.legacyReads++;
     const found = await this.#legacy.get(sid);
-    if (found === null) return this.#notFound();
+    if (found === null) {
+      // Another process may have moved it between our miss in sess and this read.
+      const stored = await this.#store.get(sid);
+      if (stored) return this.#alreadyMoved(stored.data);
+      return this.#notFound();
+    }
     const now = Date.now();
     let record: SessionRecord;
     try {
@@ -193,10 +196,7 @@ export class Migration {
     if (!written.ok) {
       // Another process moved it (or the app wrote it) first: that record wins.
       const stored = await this.#store.get(sid);
-      return {
-        session: stored && readSession(stored.data, this.#rules.codec),
-        outcome: 'alreadyMoved',
-      };
+      return stored ? this.#alreadyMoved(stored.data) : this.#notFound();
     }
     let still: PlainSession | null;
     try {
@@ -217,6 +217,10 @@ export class Migration {
     }
     this.#stats.migrated++;
     return { session: found, outcome: 'migrated' };
+  }
+
+  #alreadyMoved(data: string): Moved {
+    return { session: readSession(data, this.#rules.codec), outcome: 'alreadyMoved' };
   }
 
   #notFound(): Moved {

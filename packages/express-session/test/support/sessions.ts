@@ -24,7 +24,7 @@ export function sessionOf(
   const jar = new Cookie();
   jar.httpOnly = true;
   jar.path = '/';
-  if (cookie.maxAge !== undefined) jar.maxAge = cookie.maxAge;
+  if (typeof cookie.maxAge === 'number') jar.maxAge = cookie.maxAge;
   jar.originalMaxAge = cookie.maxAge ?? null;
   return { ...data, cookie: jar } as SessionData;
 }
