@@ -32,10 +32,10 @@ export const BACKENDS: readonly BackendName[] = ['memory', 'redis', 'memcached',
 
 export const quietKnexLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
-export function postgresKnex(): Knex {
+export function postgresKnex(url = SHARED_POSTGRES): Knex {
   return knexFactory({
     client: 'pg',
-    connection: SHARED_POSTGRES,
+    connection: url,
     pool: { min: 0, max: 10 },
     log: quietKnexLog,
   });

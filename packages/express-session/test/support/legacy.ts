@@ -16,8 +16,10 @@ export interface LegacyFixture {
   readonly name: 'connect-redis' | 'connect-pg-simple';
   /** A fresh pair, in namespaces no other test uses. */
   open(): Promise<{ legacy: Store; sess: SessionStore }>;
-  /** The sids a legacy store of `open()` holds, for stores that cannot list them. */
-  ids(legacy: Store): Promise<string[] | undefined>;
+  /** Whether the legacy store lists its sids itself (`ids()` or `all()`). */
+  readonly lists: boolean;
+  /** The sids a legacy store of `open()` holds, looked up behind the store when it cannot list. */
+  ids(legacy: Store): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,13 @@ export async function connectRedis(): Promise<LegacyFixture> {
         sess: new RedisStore({ client, prefix: `${name}:sess:` }),
       };
     },
-    ids: async () => undefined,
+    lists: true,
+    ids: (legacy) =>
+      new Promise((resolve, reject) =>
+        (legacy as ConnectRedisStore).ids((error?: unknown, ids?: string[]) =>
+          error ? reject(error) : resolve(ids ?? []),
+        ),
+      ),
     async close() {
       await client.close();
       await server.dispose();
@@ -47,18 +55,20 @@ export async function connectRedis(): Promise<LegacyFixture> {
 type PgStoreClass = new (options: object) => Store & { close(): Promise<void> };
 
 /**
- * connect-pg-simple 10 and @sess/sql on the shared PostgreSQL, each in a
- * table of its own, created here and dropped on close.
+ * connect-pg-simple 10 and @sess/sql on PostgreSQL (the shared server unless
+ * `url` names another), each in a table of its own, created here and dropped
+ * on close.
  */
-export async function connectPgSimple(): Promise<LegacyFixture> {
+export async function connectPgSimple(url = SHARED_POSTGRES): Promise<LegacyFixture> {
   const PgStore = require('connect-pg-simple')(session) as PgStoreClass;
-  const pool = new pg.Pool({ connectionString: SHARED_POSTGRES, max: 10 });
-  const knex = postgresKnex();
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const knex = postgresKnex(url);
   const legacyTables = new Map<Store, string>();
   const sessTables: string[] = [];
   const stores: Array<{ close(): Promise<void> }> = [];
   return {
     name: 'connect-pg-simple',
+    lists: false,
     async open() {
       const legacyTable = uniqueName('legacy_es');
       const sessTable = uniqueName('sess_es');
