@@ -20,6 +20,7 @@ import {
  */
 
 const HEADER = 'es/1';
+const PREFIX = `${HEADER} `;
 const FORMAT = /^[A-Za-z0-9._/-]{1,64}$/;
 
 /** The session data a store hands back: plain data, `cookie.expires` a `Date` (or null). */
@@ -93,7 +94,7 @@ function ownerOf(session: PlainSession, rules: RecordRules): string | undefined 
 
 /** The record for a session (its expiry may already be past: the caller decides). */
 export function toRecord(session: PlainSession, now: number, rules: RecordRules): SessionRecord {
-  const data = `${HEADER} ${rules.codec.format}\n${rules.codec.encode(session)}`;
+  const data = `${PREFIX}${rules.codec.format}\n${rules.codec.encode(session)}`;
   const expiresAt = expiryOf(session, now, rules.defaultLifetimeMs);
   const userId = ownerOf(session, rules);
   return userId === undefined ? { data, expiresAt } : { data, expiresAt, userId };
@@ -102,16 +103,20 @@ export function toRecord(session: PlainSession, now: number, rules: RecordRules)
 /** The session a record holds; `CorruptRecordError` when it is not one this package wrote. */
 export function fromRecord(data: string, codec: SessionCodec): PlainSession {
   const end = data.indexOf('\n');
+  if (end === -1 || !data.startsWith(PREFIX)) throw notOurs();
   // Header fields after the format are ignored: later versions may add some.
-  const [version, format] = end === -1 ? [] : data.slice(0, end).split(' ');
-  if (version !== HEADER || !isValidFormat(format)) {
-    throw new CorruptRecordError('The stored record is not an express-session record (es/1).');
-  }
+  const space = data.indexOf(' ', PREFIX.length);
+  const format = data.slice(PREFIX.length, space !== -1 && space < end ? space : end);
+  if (format !== codec.format && !isValidFormat(format)) throw notOurs();
   try {
     return codec.decode(data.slice(end + 1), format);
   } catch (error) {
     throw new CorruptRecordError('The stored session cannot be decoded.', { cause: error });
   }
+}
+
+function notOurs(): CorruptRecordError {
+  return new CorruptRecordError('The stored record is not an express-session record (es/1).');
 }
 
 /** True when a codec's `format` fits in the header. */

@@ -6,6 +6,7 @@ import {
   isValidSessionId,
   type SessionCodec,
   type SessionStore,
+  type StoredSession,
   UnsupportedOperationError,
 } from '@sess/core';
 import { type SessionData, Store } from 'express-session';
@@ -279,11 +280,14 @@ export class SessStore extends Store {
 
   async #get(sid: string): Promise<SessionData | null> {
     if (!isValidSessionId(sid)) return null;
-    // An unreadable record is a miss, left in place; it does not send the read to the legacy store.
-    const stored = await this.store.get(sid).catch((error: unknown) => {
-      if (error instanceof CorruptRecordError) return { data: '' };
+    let stored: StoredSession | null;
+    try {
+      stored = await this.store.get(sid);
+    } catch (error) {
+      // An unreadable record is a miss, left in place; the legacy store is not asked.
+      if (error instanceof CorruptRecordError) return null;
       throw error;
-    });
+    }
     const session = stored
       ? readSession(stored.data, this.#rules.codec)
       : ((await this.#migration?.read(sid)) ?? null);

@@ -1,0 +1,265 @@
+/**
+ * The pairs the express-session bench compares: express-session over
+ * SessStore on each sess adapter, against express-session over the store
+ * apps use on that backend today. Both sides of a pair run on the same
+ * servers, in processes of their own.
+ *
+ * `prepare` runs in the bench process (servers, scratch databases); `open`
+ * runs in an app process and builds one target's express-session store.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryStore } from '@sess/core';
+import { SessStore } from '@sess/express-session';
+import { FileStore } from '@sess/file';
+import { MemcachedClient, MemcachedStore } from '@sess/memcached';
+import { RedisStore } from '@sess/redis';
+import { SqlStore, sqliteConfig } from '@sess/sql';
+import { RedisStore as ConnectRedisStore } from 'connect-redis';
+import { ConnectSessionKnexStore } from 'connect-session-knex';
+import session, { type Store } from 'express-session';
+import knexFactory, { type Knex } from 'knex';
+import mysql from 'mysql2';
+import pg from 'pg';
+import { createClient } from 'redis';
+import {
+  memcachedServer,
+  mysqlServer,
+  postgresServer,
+  redisServer,
+  scratchDatabase,
+} from '../servers.js';
+
+const require = createRequire(import.meta.url);
+const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
+const POOL = { min: 2, max: 10 };
+
+/** What an app process needs to reach the backend: plain strings, passed on its command line. */
+export type Reach = Record<string, string>;
+
+export interface Prepared {
+  readonly reach: Reach;
+  /** Server versions and settings, recorded with the results. */
+  readonly info: Record<string, string>;
+  teardown(): Promise<void>;
+}
+
+export interface OpenStore {
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+export interface EsBackend {
+  readonly name: string;
+  /** The sess target first, then the peer (and variants) it is compared with. */
+  readonly targets: readonly string[];
+  prepare(): Promise<Prepared>;
+  open(target: string, reach: Reach): Promise<OpenStore>;
+}
+
+const nothing = async () => {};
+
+const memory: EsBackend = {
+  name: 'memory',
+  targets: ['sess', 'express-session MemoryStore'],
+  prepare: async () => ({ reach: {}, info: { store: 'in the app process' }, teardown: nothing }),
+  async open(target) {
+    if (target === 'sess') return { store: new SessStore(new MemoryStore()), close: nothing };
+    return { store: new session.MemoryStore(), close: nothing };
+  },
+};
+
+const redis: EsBackend = {
+  name: 'redis',
+  targets: ['sess', 'connect-redis'],
+  async prepare() {
+    const server = await redisServer();
+    return {
+      reach: { url: server.url },
+      info: { server: `redis (${server.origin})`, client: 'node-redis 5.12.1 per app process' },
+      teardown: () => server.dispose(),
+    };
+  },
+  async open(target, reach) {
+    if (!reach.url) throw new Error('The redis backend needs the url of its server.');
+    const client = createClient({ url: reach.url });
+    client.on('error', () => {});
+    await client.connect();
+    const close = async () => void (await client.close());
+    if (target === 'sess') {
+      return { store: new SessStore(new RedisStore({ client, prefix: 'es-sess:' })), close };
+    }
+    return { store: new ConnectRedisStore({ client, prefix: 'es-peer:' }), close };
+  },
+};
+
+const memcached: EsBackend = {
+  name: 'memcached',
+  targets: ['sess', 'connect-memcached'],
+  async prepare() {
+    const server = await memcachedServer(['-m', '256']);
+    return {
+      reach: { location: server.location },
+      info: { server: `memcached (${server.origin})` },
+      teardown: () => server.dispose(),
+    };
+  },
+  async open(target, reach) {
+    const location = reach.location as string;
+    if (target === 'sess') {
+      const client = new MemcachedClient({ servers: [location] });
+      const store = new SessStore(new MemcachedStore({ client, prefix: 'es-sess:' }));
+      return { store, close: () => client.close() };
+    }
+    const factory = require('connect-memcached') as (s: unknown) => new (o: object) => Store;
+    const store = new (factory(session))({ hosts: [location], prefix: 'es-peer:' });
+    return {
+      store,
+      close: async () => (store as unknown as { client: { end(): void } }).client.end(),
+    };
+  },
+};
+
+/** A knex-backed SessStore on a table of its own. */
+async function sqlSess(knex: Knex): Promise<OpenStore> {
+  const store = new SqlStore({ knex, table: 'es_sess' });
+  await store.ensureSchema();
+  return { store: new SessStore(store), close: () => knex.destroy() };
+}
+
+async function knexPeer(knex: Knex): Promise<OpenStore> {
+  const store = new ConnectSessionKnexStore({ knex, tableName: 'es_peer', cleanupInterval: 0 });
+  await store.ready;
+  return { store: store as unknown as Store, close: () => knex.destroy() };
+}
+
+const sqlSqlite: EsBackend = {
+  name: 'sql-sqlite',
+  targets: ['sess', 'connect-session-knex'],
+  async prepare() {
+    const dir = await mkdtemp(join(tmpdir(), 'sess-bench-es-sqlite-'));
+    return {
+      reach: { dir },
+      info: { sqlite: 'one database file per store, WAL' },
+      teardown: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  async open(target, reach) {
+    const file = join(reach.dir as string, `${target}.db`);
+    const knex = knexFactory({ ...sqliteConfig(file), log: quiet });
+    if (target === 'sess') return sqlSess(knex);
+    return knexPeer(knex);
+  },
+};
+
+const sqlPostgres: EsBackend = {
+  name: 'sql-postgres',
+  targets: ['sess', 'connect-pg-simple'],
+  async prepare() {
+    const server = await postgresServer();
+    const database = scratchDatabase();
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(server.url);
+    url.pathname = `/${database}`;
+    const { rows } = await admin.query('SHOW server_version');
+    return {
+      reach: { url: url.href },
+      info: {
+        postgresql: `${rows[0]?.server_version} (${server.origin})`,
+        pool: `${POOL.max} connections per app process`,
+      },
+      async teardown() {
+        await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+        await admin.end();
+        await server.dispose();
+      },
+    };
+  },
+  async open(target, reach) {
+    const url = reach.url as string;
+    if (target === 'sess') {
+      return sqlSess(knexFactory({ client: 'pg', connection: url, pool: POOL, log: quiet }));
+    }
+    const pool = new pg.Pool({ connectionString: url, max: POOL.max });
+    const PgStore = require('connect-pg-simple')(session) as new (
+      o: object,
+    ) => Store & { close(): Promise<void> };
+    const store = new PgStore({ pool, createTableIfMissing: true, pruneSessionInterval: false });
+    return {
+      store,
+      async close() {
+        await store.close();
+        await pool.end();
+      },
+    };
+  },
+};
+
+const sqlMysql: EsBackend = {
+  name: 'sql-mysql',
+  targets: ['sess', 'connect-session-knex'],
+  async prepare() {
+    const server = await mysqlServer();
+    const database = scratchDatabase();
+    const admin = mysql.createConnection(server.login).promise();
+    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
+    const [rows] = await admin.query('SELECT VERSION() AS v');
+    return {
+      reach: { connection: JSON.stringify({ ...server.login, database }) },
+      info: {
+        mariadb: `${(rows as Array<{ v: string }>)[0]?.v} (${server.origin})`,
+        pool: `${POOL.max} connections per app process`,
+      },
+      async teardown() {
+        await admin.query(`DROP DATABASE ${database}`);
+        await admin.end();
+        await server.dispose();
+      },
+    };
+  },
+  async open(target, reach) {
+    const connection = JSON.parse(reach.connection as string) as object;
+    const knex = knexFactory({ client: 'mysql2', connection, pool: POOL, log: quiet });
+    if (target === 'sess') return sqlSess(knex);
+    return knexPeer(knex);
+  },
+};
+
+const file: EsBackend = {
+  name: 'file',
+  // session-file-store fsyncs every write (write-file-atomic); FileStore does when asked.
+  targets: ['sess', 'session-file-store', 'sess-fsync'],
+  async prepare() {
+    const parent = process.env.SESS_BENCH_FILE_DIR || tmpdir();
+    const dir = await mkdtemp(join(parent, 'sess-bench-es-file-'));
+    return {
+      reach: { dir },
+      info: { fsync: 'sess off, sess-fsync on, session-file-store on (always)' },
+      teardown: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  async open(target, reach) {
+    const directory = join(reach.dir as string, target);
+    if (target === 'sess' || target === 'sess-fsync') {
+      const store = new FileStore({ directory, fsync: target === 'sess-fsync' });
+      return { store: new SessStore(store), close: () => store.close() };
+    }
+    const factory = require('session-file-store') as (s: unknown) => new (o: object) => Store;
+    const store = new (factory(session))({ path: directory, reapInterval: -1, logFn: () => {} });
+    return { store, close: nothing };
+  },
+};
+
+export const BACKENDS: readonly EsBackend[] = [
+  memory,
+  redis,
+  memcached,
+  sqlSqlite,
+  sqlPostgres,
+  sqlMysql,
+  file,
+];
