@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore } from '@sess/core';
+import { MemoryStore, type SessionStore } from '@sess/core';
 import { SessStore } from '@sess/express-session';
 import { FileStore } from '@sess/file';
 import { MemcachedClient, MemcachedStore } from '@sess/memcached';
@@ -61,19 +61,27 @@ export interface EsBackend {
 
 const nothing = async () => {};
 
+/** SessStore with lazy touches, measured next to the default on every backend. */
+const LAZY = 'sess, touchAfterMs 60 s';
+const isSess = (target: string) => target === 'sess' || target === LAZY;
+/** Each sess target keeps its sessions in a namespace of its own. */
+const space = (target: string) => (target === LAZY ? 'es_lazy' : 'es_sess');
+const bridge = (store: SessionStore, target: string) =>
+  new SessStore(store, target === LAZY ? { touchAfterMs: 60_000 } : {});
+
 const memory: EsBackend = {
   name: 'memory',
-  targets: ['sess', 'express-session MemoryStore'],
+  targets: ['sess', 'express-session MemoryStore', LAZY],
   prepare: async () => ({ reach: {}, info: { store: 'in the app process' }, teardown: nothing }),
   async open(target) {
-    if (target === 'sess') return { store: new SessStore(new MemoryStore()), close: nothing };
+    if (isSess(target)) return { store: bridge(new MemoryStore(), target), close: nothing };
     return { store: new session.MemoryStore(), close: nothing };
   },
 };
 
 const redis: EsBackend = {
   name: 'redis',
-  targets: ['sess', 'connect-redis'],
+  targets: ['sess', 'connect-redis', LAZY],
   async prepare() {
     const server = await redisServer();
     return {
@@ -88,8 +96,11 @@ const redis: EsBackend = {
     client.on('error', () => {});
     await client.connect();
     const close = async () => void (await client.close());
-    if (target === 'sess') {
-      return { store: new SessStore(new RedisStore({ client, prefix: 'es-sess:' })), close };
+    if (isSess(target)) {
+      return {
+        store: bridge(new RedisStore({ client, prefix: `${space(target)}:` }), target),
+        close,
+      };
     }
     return { store: new ConnectRedisStore({ client, prefix: 'es-peer:' }), close };
   },
@@ -97,7 +108,7 @@ const redis: EsBackend = {
 
 const memcached: EsBackend = {
   name: 'memcached',
-  targets: ['sess', 'connect-memcached'],
+  targets: ['sess', 'connect-memcached', LAZY],
   async prepare() {
     const server = await memcachedServer(['-m', '256']);
     return {
@@ -108,9 +119,9 @@ const memcached: EsBackend = {
   },
   async open(target, reach) {
     const location = reach.location as string;
-    if (target === 'sess') {
+    if (isSess(target)) {
       const client = new MemcachedClient({ servers: [location] });
-      const store = new SessStore(new MemcachedStore({ client, prefix: 'es-sess:' }));
+      const store = bridge(new MemcachedStore({ client, prefix: `${space(target)}:` }), target);
       return { store, close: () => client.close() };
     }
     const factory = require('connect-memcached') as (s: unknown) => new (o: object) => Store;
@@ -123,10 +134,10 @@ const memcached: EsBackend = {
 };
 
 /** A knex-backed SessStore on a table of its own. */
-async function sqlSess(knex: Knex): Promise<OpenStore> {
-  const store = new SqlStore({ knex, table: 'es_sess' });
+async function sqlSess(knex: Knex, target: string): Promise<OpenStore> {
+  const store = new SqlStore({ knex, table: space(target) });
   await store.ensureSchema();
-  return { store: new SessStore(store), close: () => knex.destroy() };
+  return { store: bridge(store, target), close: () => knex.destroy() };
 }
 
 async function knexPeer(knex: Knex): Promise<OpenStore> {
@@ -137,7 +148,7 @@ async function knexPeer(knex: Knex): Promise<OpenStore> {
 
 const sqlSqlite: EsBackend = {
   name: 'sql-sqlite',
-  targets: ['sess', 'connect-session-knex'],
+  targets: ['sess', 'connect-session-knex', LAZY],
   async prepare() {
     const dir = await mkdtemp(join(tmpdir(), 'sess-bench-es-sqlite-'));
     return {
@@ -149,14 +160,14 @@ const sqlSqlite: EsBackend = {
   async open(target, reach) {
     const file = join(reach.dir as string, `${target}.db`);
     const knex = knexFactory({ ...sqliteConfig(file), log: quiet });
-    if (target === 'sess') return sqlSess(knex);
+    if (isSess(target)) return sqlSess(knex, target);
     return knexPeer(knex);
   },
 };
 
 const sqlPostgres: EsBackend = {
   name: 'sql-postgres',
-  targets: ['sess', 'connect-pg-simple'],
+  targets: ['sess', 'connect-pg-simple', LAZY],
   async prepare() {
     const server = await postgresServer();
     const database = scratchDatabase();
@@ -181,8 +192,9 @@ const sqlPostgres: EsBackend = {
   },
   async open(target, reach) {
     const url = reach.url as string;
-    if (target === 'sess') {
-      return sqlSess(knexFactory({ client: 'pg', connection: url, pool: POOL, log: quiet }));
+    if (isSess(target)) {
+      const knex = knexFactory({ client: 'pg', connection: url, pool: POOL, log: quiet });
+      return sqlSess(knex, target);
     }
     const pool = new pg.Pool({ connectionString: url, max: POOL.max });
     const PgStore = require('connect-pg-simple')(session) as new (
@@ -201,7 +213,7 @@ const sqlPostgres: EsBackend = {
 
 const sqlMysql: EsBackend = {
   name: 'sql-mysql',
-  targets: ['sess', 'connect-session-knex'],
+  targets: ['sess', 'connect-session-knex', LAZY],
   async prepare() {
     const server = await mysqlServer();
     const database = scratchDatabase();
@@ -224,7 +236,7 @@ const sqlMysql: EsBackend = {
   async open(target, reach) {
     const connection = JSON.parse(reach.connection as string) as object;
     const knex = knexFactory({ client: 'mysql2', connection, pool: POOL, log: quiet });
-    if (target === 'sess') return sqlSess(knex);
+    if (isSess(target)) return sqlSess(knex, target);
     return knexPeer(knex);
   },
 };
@@ -232,7 +244,7 @@ const sqlMysql: EsBackend = {
 const file: EsBackend = {
   name: 'file',
   // session-file-store fsyncs every write (write-file-atomic); FileStore does when asked.
-  targets: ['sess', 'session-file-store', 'sess-fsync'],
+  targets: ['sess', 'session-file-store', LAZY, 'sess-fsync'],
   async prepare() {
     const parent = process.env.SESS_BENCH_FILE_DIR || tmpdir();
     const dir = await mkdtemp(join(parent, 'sess-bench-es-file-'));
@@ -244,9 +256,9 @@ const file: EsBackend = {
   },
   async open(target, reach) {
     const directory = join(reach.dir as string, target);
-    if (target === 'sess' || target === 'sess-fsync') {
+    if (isSess(target) || target === 'sess-fsync') {
       const store = new FileStore({ directory, fsync: target === 'sess-fsync' });
-      return { store: new SessStore(store), close: () => store.close() };
+      return { store: bridge(store, target), close: () => store.close() };
     }
     const factory = require('session-file-store') as (s: unknown) => new (o: object) => Store;
     const store = new (factory(session))({ path: directory, reapInterval: -1, logFn: () => {} });

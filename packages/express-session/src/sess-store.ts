@@ -51,6 +51,18 @@ export interface SessStoreOptions {
   readonly keepLegacy?: boolean;
   /** Bound on every legacy store call. Default 5000 ms. */
   readonly legacyTimeoutMs?: number;
+  /**
+   * Skip a `touch` that would move the stored expiry by less than this (as
+   * connect-mongo's `touchAfter`): fewer writes, but an idle session may end
+   * up to this much before its cookie does. Default 0: every touch is written.
+   */
+  readonly touchAfterMs?: number;
+}
+
+/** A session this store loaded or wrote: its sid, and its stored expiry when known. */
+interface Known {
+  readonly sid: string;
+  expiresAt: number | undefined;
 }
 
 /** A session of one user, as `listByUser()` gives it. */
@@ -101,9 +113,11 @@ export class SessStore extends Store {
   readonly store: SessionStore;
   readonly #rules: RecordRules;
   readonly #migration: Migration | undefined;
-  // Sessions this store loaded or wrote, with their sid: saving one of them
-  // again is an update, which never brings back a session destroyed meanwhile.
-  readonly #known = new WeakMap<object, string>();
+  // Sessions this store loaded or wrote: saving one of them again is an
+  // update, which never brings back a session destroyed meanwhile. The data
+  // `get` returns is in here too, until express-session builds its Session.
+  readonly #known = new WeakMap<object, Known>();
+  readonly #touchAfterMs: number;
 
   constructor(store: SessionStore, options: SessStoreOptions = {}) {
     super();
@@ -126,6 +140,11 @@ export class SessStore extends Store {
         'codec.format must be 1 to 64 characters of A-Z a-z 0-9 . _ / -.',
       );
     }
+    const touchAfterMs = options.touchAfterMs ?? 0;
+    if (!Number.isSafeInteger(touchAfterMs) || touchAfterMs < 0) {
+      throw new InvalidOptionError('touchAfterMs must be a non-negative integer.');
+    }
+    this.#touchAfterMs = touchAfterMs;
     this.store = store;
     this.#rules = {
       codec,
@@ -273,8 +292,10 @@ export class SessStore extends Store {
     req: ExpressRequest,
     data: SessionData,
   ): ReturnType<Store['createSession']> {
+    const loaded = this.#known.get(data);
     const session = super.createSession(req, data);
-    this.#known.set(session, req.sessionID);
+    const expiresAt = loaded?.sid === req.sessionID ? loaded.expiresAt : undefined;
+    this.#known.set(session, { sid: req.sessionID, expiresAt });
     return session;
   }
 
@@ -291,7 +312,9 @@ export class SessStore extends Store {
     const session = stored
       ? readSession(stored.data, this.#rules.codec)
       : ((await this.#migration?.read(sid)) ?? null);
-    return session && expressSession(session);
+    if (!session) return null;
+    this.#known.set(session, { sid, expiresAt: stored?.expiresAt });
+    return expressSession(session);
   }
 
   async #set(sid: string, session: SessionData): Promise<void> {
@@ -301,9 +324,9 @@ export class SessStore extends Store {
     if (record.expiresAt <= now) return this.#destroy(sid);
     // A session this store loaded or wrote is updated, never created again:
     // if it was destroyed meanwhile (a logout in a parallel request), it stays so.
-    const known = this.#known.get(session) === sid;
+    const known = this.#known.get(session)?.sid === sid;
     const written = known ? await this.store.update(sid, record) : await this.#upsert(sid, record);
-    if (written.ok) this.#known.set(session, sid);
+    if (written.ok) this.#known.set(session, { sid, expiresAt: record.expiresAt });
   }
 
   async #upsert(sid: string, record: Parameters<SessionStore['create']>[1]) {
@@ -320,7 +343,12 @@ export class SessStore extends Store {
       this.#rules.defaultLifetimeMs,
     );
     if (expiresAt <= now) return this.#destroy(sid);
-    await this.store.touch(sid, expiresAt);
+    const known = this.#known.get(session);
+    const stored = known?.sid === sid ? known.expiresAt : undefined;
+    // A touch that moves the expiry back (a shorter maxAge) is always written.
+    const moved = stored === undefined ? Number.POSITIVE_INFINITY : expiresAt - stored;
+    if (moved >= 0 && moved < this.#touchAfterMs) return;
+    if ((await this.store.touch(sid, expiresAt)) && known?.sid === sid) known.expiresAt = expiresAt;
   }
 
   async #destroy(sid: string): Promise<void> {

@@ -125,6 +125,37 @@ for (const name of BACKENDS) {
       assert.equal((await store.get(sid))?.n, 1);
     });
 
+    it('touchAfterMs skips touches that would move a loaded session’s expiry by less', async () => {
+      await fresh({ touchAfterMs: 10 * 60_000 });
+      const sid = newSid();
+      await store.set(sid, sessionOf({ n: 1 }, { maxAge: HOUR }));
+      const written = await sess.get(sid);
+      assert.ok(written);
+      const data = await store.get(sid);
+      assert.ok(data);
+      const session = loaded(store, sid, data);
+      session.cookie.expires = new Date(written.expiresAt + 5 * 60_000);
+      await store.touch(sid, session);
+      assert.equal((await sess.get(sid))?.expiresAt, written.expiresAt, 'a small move is skipped');
+      session.cookie.expires = new Date(written.expiresAt + 20 * 60_000);
+      await store.touch(sid, session);
+      assert.equal((await sess.get(sid))?.expiresAt, written.expiresAt + 20 * 60_000);
+      session.cookie.expires = new Date(written.expiresAt + 25 * 60_000);
+      await store.touch(sid, session);
+      assert.equal(
+        (await sess.get(sid))?.expiresAt,
+        written.expiresAt + 20 * 60_000,
+        'measured from the last expiry written',
+      );
+      session.cookie.expires = new Date(written.expiresAt - 60_000);
+      await store.touch(sid, session);
+      assert.equal(
+        (await sess.get(sid))?.expiresAt,
+        written.expiresAt - 60_000,
+        'a shorter one is written',
+      );
+    });
+
     it('touch of a missing session brings nothing back', async () => {
       await fresh();
       const sid = newSid();
