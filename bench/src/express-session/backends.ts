@@ -21,15 +21,15 @@ import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import session, { type Store } from 'express-session';
 import knexFactory, { type Knex } from 'knex';
-import mysql from 'mysql2';
 import pg from 'pg';
 import { createClient } from 'redis';
 import {
   memcachedServer,
+  mysqlScratch,
   mysqlServer,
+  postgresScratch,
   postgresServer,
   redisServer,
-  scratchDatabase,
 } from '../servers.js';
 
 const require = createRequire(import.meta.url);
@@ -170,22 +170,15 @@ const sqlPostgres: EsBackend = {
   targets: ['sess', 'connect-pg-simple', LAZY],
   async prepare() {
     const server = await postgresServer();
-    const database = scratchDatabase();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(server.url);
-    url.pathname = `/${database}`;
-    const { rows } = await admin.query('SHOW server_version');
+    const scratch = await postgresScratch(server.url);
     return {
-      reach: { url: url.href },
+      reach: { url: scratch.where },
       info: {
-        postgresql: `${rows[0]?.server_version} (${server.origin})`,
+        postgresql: `${scratch.version} (${server.origin})`,
         pool: `${POOL.max} connections per app process`,
       },
       async teardown() {
-        await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-        await admin.end();
+        await scratch.drop();
         await server.dispose();
       },
     };
@@ -216,19 +209,15 @@ const sqlMysql: EsBackend = {
   targets: ['sess', 'connect-session-knex', LAZY],
   async prepare() {
     const server = await mysqlServer();
-    const database = scratchDatabase();
-    const admin = mysql.createConnection(server.login).promise();
-    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
-    const [rows] = await admin.query('SELECT VERSION() AS v');
+    const scratch = await mysqlScratch(server.login);
     return {
-      reach: { connection: JSON.stringify({ ...server.login, database }) },
+      reach: { connection: JSON.stringify(scratch.where) },
       info: {
-        mariadb: `${(rows as Array<{ v: string }>)[0]?.v} (${server.origin})`,
+        mariadb: `${scratch.version} (${server.origin})`,
         pool: `${POOL.max} connections per app process`,
       },
       async teardown() {
-        await admin.query(`DROP DATABASE ${database}`);
-        await admin.end();
+        await scratch.drop();
         await server.dispose();
       },
     };
