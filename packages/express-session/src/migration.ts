@@ -1,5 +1,4 @@
 import {
-  InvalidOptionError,
   InvalidUserIdError,
   isValidSessionId,
   PayloadTooLargeError,
@@ -8,6 +7,7 @@ import {
   type SessionStore,
 } from '@sess/core';
 import type { Legacy } from './legacy.js';
+import { integerOption } from './options.js';
 import { type PlainSession, type RecordRules, readSession, toRecord } from './record.js';
 
 /**
@@ -117,9 +117,9 @@ export class Migration {
 
   /** Moves every session the legacy store still holds. */
   async moveAll(options: MigrateAllOptions = {}): Promise<MigrationProgress> {
-    const concurrency = positiveInteger(options.concurrency ?? 8, 'concurrency');
-    const every = positiveInteger(options.progressEvery ?? 1000, 'progressEvery');
-    const listTimeoutMs = positiveInteger(options.listTimeoutMs ?? 300_000, 'listTimeoutMs');
+    const concurrency = integerOption('concurrency', options.concurrency, 8, 1);
+    const every = integerOption('progressEvery', options.progressEvery, 1000, 1);
+    const listTimeoutMs = integerOption('listTimeoutMs', options.listTimeoutMs, 300_000, 1);
     const counts = {
       listed: 0,
       migrated: 0,
@@ -244,11 +244,4 @@ function iterate(source: Iterable<string> | AsyncIterable<string>): AsyncIterato
   if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
   const sync = source[Symbol.iterator]();
   return { next: async () => sync.next() };
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`migrateAll() ${name} must be a positive integer.`);
-  }
-  return value;
 }

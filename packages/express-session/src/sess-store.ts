@@ -18,6 +18,7 @@ import {
   type MigrationProgress,
   type MigrationStats,
 } from './migration.js';
+import { integerOption } from './options.js';
 import {
   expiryOf,
   isValidFormat,
@@ -126,10 +127,7 @@ export class SessStore extends Store {
         'SessStore needs a sess store (new SessStore(new RedisStore({ client }))).',
       );
     }
-    const defaultLifetimeMs = options.defaultLifetimeMs ?? DAY;
-    if (!Number.isSafeInteger(defaultLifetimeMs) || defaultLifetimeMs < 1) {
-      throw new InvalidOptionError('defaultLifetimeMs must be a positive integer.');
-    }
+    const defaultLifetimeMs = integerOption('defaultLifetimeMs', options.defaultLifetimeMs, DAY, 1);
     if (options.userIdOf !== undefined && typeof options.userIdOf !== 'function') {
       throw new InvalidOptionError('userIdOf must be a function of the session.');
     }
@@ -140,11 +138,7 @@ export class SessStore extends Store {
         'codec.format must be 1 to 64 characters of A-Z a-z 0-9 . _ / -.',
       );
     }
-    const touchAfterMs = options.touchAfterMs ?? 0;
-    if (!Number.isSafeInteger(touchAfterMs) || touchAfterMs < 0) {
-      throw new InvalidOptionError('touchAfterMs must be a non-negative integer.');
-    }
-    this.#touchAfterMs = touchAfterMs;
+    this.#touchAfterMs = integerOption('touchAfterMs', options.touchAfterMs, 0, 0);
     this.store = store;
     this.#rules = {
       codec,
@@ -156,10 +150,7 @@ export class SessStore extends Store {
       if (typeof legacy?.get !== 'function' || typeof legacy.destroy !== 'function') {
         throw new InvalidOptionError('migrateFrom must be an express-session store.');
       }
-      const timeoutMs = options.legacyTimeoutMs ?? 5000;
-      if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
-        throw new InvalidOptionError('legacyTimeoutMs must be a positive integer.');
-      }
+      const timeoutMs = integerOption('legacyTimeoutMs', options.legacyTimeoutMs, 5000, 1);
       this.#migration = new Migration(
         store,
         new Legacy(legacy, timeoutMs),

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { InvalidOptionError } from '@sess/core';
 import { freePort } from '@sess/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/index.js';
@@ -14,6 +17,39 @@ describe('MemcachedClient', () => {
     // The connection is still in step: a real read works.
     await pool.client.set('in-step', Buffer.from('yes'), { exptime: inAnHour(), flags: 0 });
     expect((await pool.client.get('in-step'))?.value.toString()).toBe('yes');
+  });
+
+  it('refuses exptime, flags, CAS tokens and values that would end the command line early', async () => {
+    const canary = { exptime: inAnHour(), flags: 0 };
+    await pool.client.set('canary', Buffer.from('alive'), canary);
+    const smuggled = '0 MS\r\nmd canary' as unknown as number;
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      [
+        'set exptime',
+        () => pool.client.set('k', Buffer.from('v'), { exptime: smuggled, flags: 0 }),
+      ],
+      ['set flags', () => pool.client.set('k', Buffer.from('v'), { exptime: 0, flags: smuggled })],
+      [
+        'add exptime',
+        () => pool.client.add('k', Buffer.from('v'), { exptime: smuggled, flags: 0 }),
+      ],
+      ['touch exptime', () => pool.client.touch('k', smuggled)],
+      ['fractional exptime', () => pool.client.touch('k', 1.5)],
+      [
+        'flags over 32 bits',
+        () => pool.client.set('k', Buffer.from('v'), { exptime: 0, flags: 2 ** 32 }),
+      ],
+      [
+        'cas token',
+        () => pool.client.cas('k', Buffer.from('v'), { ...canary, cas: '1 I\r\nmd canary' }),
+      ],
+      ['string value', () => pool.client.set('k', 'é\r\nmd canary' as unknown as Buffer, canary)],
+    ];
+    for (const [what, attempt] of attempts) {
+      await expect(attempt(), what).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+    // Nothing reached the server: the canary lives and the connection is in step.
+    expect((await pool.client.get('canary'))?.value.toString()).toBe('alive');
   });
 
   it('speaks add, compare-and-set, touch and delete with their outcomes', async () => {
@@ -35,17 +71,71 @@ describe('MemcachedClient', () => {
     expect(await pool.client.touch('ops', inAnHour())).toBe(false);
   });
 
-  it('fails fast when nothing listens, and again at once while the server stays down', async () => {
-    const client = new MemcachedClient({ servers: [`127.0.0.1:${await freePort()}`] });
+  it('fails at once when nothing listens, without waiting out the connect timeout', async () => {
+    // A connect timeout longer than the test's: a request that waited for it would hang the test.
+    const client = new MemcachedClient({
+      servers: [`127.0.0.1:${await freePort()}`],
+      connectTimeoutMs: 600_000,
+    });
     try {
       for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        await expect(client.get('k')).rejects.toThrow(/memcached/);
-        expect(performance.now() - started).toBeLessThan(250);
+        const error = await client.get('k').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(String((error as Error).message)).toMatch(/memcached 127\.0\.0\.1:\d+/);
+        expect(((error as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
       }
     } finally {
       await client.close();
     }
+  });
+
+  it('uses a restarted server on the very next request, however long retryDelayMs is', async () => {
+    const own = await privatePool(1, { retryDelayMs: 600_000 });
+    try {
+      const server = own.servers[0]!;
+      await own.client.set('before', Buffer.from('1'), { exptime: inAnHour(), flags: 0 });
+      await server.kill();
+      await expect(own.client.get('before')).rejects.toThrow(/memcached/);
+      await server.start();
+      await own.client.set('after', Buffer.from('2'), { exptime: inAnHour(), flags: 0 });
+      expect((await own.client.get('after'))?.value.toString()).toBe('2');
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('after a dial that timed out, fails at once for retryDelayMs instead of dialling again', async () => {
+    // A server that accepts connections and never answers: the handshake times out.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { port } = silent.address() as AddressInfo;
+    const client = new MemcachedClient({
+      servers: [`127.0.0.1:${port}`],
+      replyTimeoutMs: 50,
+      retryDelayMs: 600_000,
+    });
+    try {
+      const first = (await client.get('k').catch((e: unknown) => e)) as Error;
+      expect(String((first.cause as Error | undefined)?.message)).toMatch(/sent no reply/);
+      // "unreachable" is the answer given without dialling.
+      await expect(client.get('k')).rejects.toThrow(/is unreachable/);
+    } finally {
+      await client.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await once(silent, 'close');
+    }
+  });
+
+  it("reads one server's stats and settings, and refuses a server it was not given", async () => {
+    const location = pool.servers[0]!.location;
+    const settings = await pool.client.stats(location, 'settings');
+    expect(Number(settings.get('item_size_max'))).toBeGreaterThan(0);
+    const stats = await pool.client.stats(location);
+    expect(Math.abs(Number(stats.get('time')) - Date.now() / 1000)).toBeLessThan(5);
+    await expect(pool.client.stats('127.0.0.1:1')).rejects.toThrow(InvalidOptionError);
   });
 
   it('fails requests still pending when closed, and every later one', async () => {

@@ -44,8 +44,12 @@ export interface ConformanceContext {
   expiresIn(ms: number): number;
   /** A record living for an hour. */
   record(data?: string, userId?: string): SessionRecord;
-  /** Another store of the same kind in its own namespace (closed and disposed with the test). */
-  openStore(): Promise<SessionStore>;
+  /**
+   * Another store of the same kind (closed and disposed with the test), in a
+   * fresh namespace or in the one given: a test of namespaces that are
+   * prefixes of each other passes `namespace + 'b'`.
+   */
+  openStore(namespace?: string): Promise<SessionStore>;
   /**
    * Writes `id` with a short life and returns once the store no longer
    * returns it: by moving the clock, or by waiting in real time.
@@ -137,7 +141,7 @@ export function createContext(
       expiresAt: now() + HOUR,
       ...(userId === undefined ? {} : { userId }),
     }),
-    openStore: async () => (await scope.open()).store,
+    openStore: async (other) => (await scope.open(other)).store,
     async createExpired(id, partial = {}, target = store) {
       if (clock) {
         const written = await target.create(id, {
@@ -163,4 +167,32 @@ export function createContext(
     },
   };
   return context;
+}
+
+/**
+ * Runs a test body, then its clean-up, whatever the body did. When both fail
+ * the body's failure is the one reported: a clean-up that failed because the
+ * test did is a symptom, and must not hide the cause.
+ */
+export async function afterwards(body: () => Promise<void>, cleanUp: () => Promise<void>) {
+  let failure: { error: unknown } | undefined;
+  try {
+    await body();
+  } catch (error) {
+    failure = { error };
+  }
+  try {
+    await cleanUp();
+  } catch (error) {
+    if (!failure) throw error;
+    throw new AggregateError(
+      [failure.error, error],
+      `${messageOf(failure.error)} (and cleaning up after it failed too: ${messageOf(error)})`,
+    );
+  }
+  if (failure) throw failure.error;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
