@@ -1,4 +1,5 @@
-import { asUnavailable, StoreUnavailableError, withTimeout } from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
+import { asUnavailable, withTimeout } from '@sess/core/store-kit';
 import type { Database, Statement as SqliteStatement } from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { sessionIdOf } from '@sess/core';
 import { expect } from 'vitest';
-import { sessionIdOf } from '../../src/index.js';
 import { parallel, type Rule, tokenOf } from './harness.js';
 
 /** Tokens: 256 random bits for the cookie, only their SHA-256 for the store. */

@@ -1,5 +1,5 @@
+import { SessionConflictError, type SessionManager } from '@sess/core';
 import { expect } from 'vitest';
-import { SessionConflictError, type SessionManager } from '../../src/index.js';
 import { parallel, type Rule, tokenOf, type World } from './harness.js';
 
 async function started(w: World, data: Record<string, unknown>) {

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterwards } from '../../src/conformance/context.js';
-import type {
-  SessionRecord,
-  SessionStore,
-  StoreCapabilities,
-  StoredSession,
-  UpdateOptions,
-  WriteResult,
-} from '../../src/index.js';
-import { SessionManager, type SessionManagerOptions } from '../../src/index.js';
+import {
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+  type UpdateOptions,
+  type WriteResult,
+} from '@sess/core';
+import { afterwards } from '@sess/core/conformance';
 
 /**
  * What the session lifecycle suites need from a store under test: the same
@@ -30,6 +31,8 @@ export interface StoreHandle {
 export interface LifecycleSuiteOptions {
   /** Shown in the describe block. */
   readonly name: string;
+  /** vitest's `it`, or `it.concurrent` for a store that can take it. */
+  readonly test: TestFunction;
   readonly createStore: LifecycleStoreFactory;
 }
 

@@ -1,4 +1,4 @@
-import { SessionStoreError, StoreUnavailableError } from './errors.js';
+import { SessionStoreError, StoreUnavailableError } from '../errors.js';
 
 /**
  * Bounds a backend call: rejects with `StoreUnavailableError` after `ms`.
@@ -29,7 +29,13 @@ export function withTimeout<T>(call: Promise<T>, ms: number, what: string): Prom
   });
 }
 
-/** Wraps a backend failure in `StoreUnavailableError`; sess errors pass through. */
+/**
+ * Wraps a backend failure in `StoreUnavailableError`, keeping it as `cause`;
+ * sess errors pass through.
+ *
+ * @example
+ * client.query(sql).catch((error) => { throw asUnavailable(error, 'SQL get'); });
+ */
 export function asUnavailable(error: unknown, what: string): Error {
   if (error instanceof SessionStoreError) return error;
   const reason = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
+import { type SessionStore, UnsupportedOperationError } from '@sess/core';
 import { expect } from 'vitest';
-import { type SessionStore, UnsupportedOperationError } from '../../src/index.js';
 import { parallel, type Rule, tokenOf, type World } from './harness.js';
 
 async function signedIn(w: World, userId: string, data: Record<string, unknown> = {}) {

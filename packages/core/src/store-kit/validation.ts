@@ -1,15 +1,18 @@
-import type { Clock, SessionRecord } from './contract.js';
+import type { Clock, SessionRecord, UpdateOptions, Version } from '../contract.js';
 import {
   InvalidOptionError,
   InvalidRecordError,
   InvalidSessionIdError,
   InvalidUserIdError,
   PayloadTooLargeError,
-} from './errors.js';
+} from '../errors.js';
 
 /**
  * Checks every store runs before any I/O. Ids reach keys, file names and
  * queries, so they are held to a charset that is safe in all of them.
+ *
+ * Naming: `assert*` throws or returns nothing; `check*` throws or returns
+ * the value the store goes on with.
  */
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -18,12 +21,23 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Longest accepted user id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 256;
 
-/** True for 1–128 characters of `A-Z a-z 0-9 - _`. */
+/**
+ * True for 1–128 characters of `A-Z a-z 0-9 - _`.
+ *
+ * @example
+ * const ids = members.filter(isValidSessionId); // entries read back from an index
+ */
 export function isValidSessionId(id: unknown): id is string {
   return typeof id === 'string' && SESSION_ID.test(id);
 }
 
-/** Throws `InvalidSessionIdError` unless `id` is a valid session id. */
+/**
+ * Throws `InvalidSessionIdError` unless `id` is a valid session id; the
+ * message describes the id, never echoes it.
+ *
+ * @example
+ * assertSessionId(id); // first thing in get, touch and destroy
+ */
 export function assertSessionId(id: unknown): asserts id is string {
   if (!isValidSessionId(id)) {
     // The id may be attacker-controlled: describe it, never echo it.
@@ -34,7 +48,12 @@ export function assertSessionId(id: unknown): asserts id is string {
   }
 }
 
-/** Throws `InvalidUserIdError` unless `userId` is 1–256 characters of well-formed text. */
+/**
+ * Throws `InvalidUserIdError` unless `userId` is 1–256 characters of well-formed text.
+ *
+ * @example
+ * assertUserId(options.userId);
+ */
 export function assertUserId(userId: unknown): asserts userId is string {
   if (
     typeof userId !== 'string' ||
@@ -49,7 +68,13 @@ export function assertUserId(userId: unknown): asserts userId is string {
   }
 }
 
-/** Throws `InvalidRecordError` unless `expiresAt` is an integer epoch-ms time after `now`. */
+/**
+ * Throws `InvalidRecordError` unless `expiresAt` is an integer epoch-ms time after `now`.
+ *
+ * @example
+ * assertSessionId(id);
+ * assertExpiry(expiresAt, now()); // touch
+ */
 export function assertExpiry(expiresAt: unknown, now: number): asserts expiresAt is number {
   if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) {
     throw new InvalidRecordError('expiresAt must be an integer number of epoch milliseconds.');
@@ -61,7 +86,12 @@ export function assertExpiry(expiresAt: unknown, now: number): asserts expiresAt
   }
 }
 
-/** UTF-8 size of a payload in bytes. */
+/**
+ * UTF-8 size of a payload in bytes.
+ *
+ * @example
+ * throw new PayloadTooLargeError(payloadBytes(record.data), serverLimit);
+ */
 export function payloadBytes(data: string): number {
   return Buffer.byteLength(data, 'utf8');
 }
@@ -69,6 +99,9 @@ export function payloadBytes(data: string): number {
 /**
  * Checks a record against the contract: string data within `maxPayloadBytes`,
  * a future integer expiry and, when present, a valid user id.
+ *
+ * @example
+ * assertRecord(record, { now: now(), maxPayloadBytes: this.capabilities.maxPayloadBytes });
  */
 export function assertRecord(
   record: unknown,
@@ -92,7 +125,13 @@ export function assertRecord(
   }
 }
 
-/** Validates the arguments of a write in the order every store uses. */
+/**
+ * Checks the arguments of `create` and `update` in the order every store
+ * uses: the id, then the record.
+ *
+ * @example
+ * assertWrite(id, record, { now: now(), maxPayloadBytes: this.capabilities.maxPayloadBytes });
+ */
 export function assertWrite(
   id: unknown,
   record: unknown,
@@ -102,11 +141,21 @@ export function assertWrite(
   assertRecord(record, limits);
 }
 
-/** The system clock. */
+/**
+ * The system clock, the default `now` of every store.
+ *
+ * @example
+ * const now = options.now ?? systemClock;
+ */
 export const systemClock: Clock = () => Date.now();
 
-/** Checks `destroyByUser()` arguments; returns the session to keep, if any. */
-export function assertDestroyByUser(
+/**
+ * Checks `destroyByUser()` arguments and returns the session to keep, if any.
+ *
+ * @example
+ * const except = checkDestroyByUser(userId, options);
+ */
+export function checkDestroyByUser(
   userId: unknown,
   options: { readonly except?: unknown } | undefined,
 ): string | undefined {
@@ -116,8 +165,33 @@ export function assertDestroyByUser(
   return except;
 }
 
-/** Checks `list()` options; returns the page size to use. */
-export function assertListOptions(
+/**
+ * Checks `update()` options and returns `ifVersion`, if any.
+ *
+ * @example
+ * assertWrite(id, record, limits);
+ * const ifVersion = checkUpdateOptions(options);
+ */
+export function checkUpdateOptions(options: UpdateOptions | undefined): Version | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('update() takes an options object { ifVersion? }.');
+  }
+  const { ifVersion } = options as { ifVersion?: unknown };
+  if (ifVersion !== undefined && typeof ifVersion !== 'string') {
+    throw new InvalidOptionError('ifVersion must be the version string a read returned.');
+  }
+  return ifVersion;
+}
+
+/**
+ * Checks `list()` options and returns the page size to use: `defaults.limit`
+ * when none is asked for, never more than `defaults.maxLimit`.
+ *
+ * @example
+ * const limit = checkListOptions(options, { limit: 100, maxLimit: 1_000 });
+ */
+export function checkListOptions(
   options: unknown,
   defaults: { limit: number; maxLimit: number },
 ): number {

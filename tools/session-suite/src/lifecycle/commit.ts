@@ -1,5 +1,5 @@
+import { PayloadTooLargeError, SessionDataError, sessionIdOf } from '@sess/core';
 import { expect } from 'vitest';
-import { PayloadTooLargeError, SessionDataError, sessionIdOf } from '../../src/index.js';
 import { type Rule, tokenOf } from './harness.js';
 
 /** Load, read and write keys, and commit with the least work. */

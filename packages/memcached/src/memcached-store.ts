@@ -1,10 +1,6 @@
 import {
-  assertExpiry,
-  assertSessionId,
-  assertWrite,
   InvalidOptionError,
   PayloadTooLargeError,
-  payloadBytes,
   type SessionRecord,
   type SessionStore,
   type StoreCapabilities,
@@ -13,8 +9,17 @@ import {
   UnsupportedOperationError,
   type UpdateOptions,
   type WriteResult,
-  withTimeout,
 } from '@sess/core';
+import {
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  checkUpdateOptions,
+  payloadBytes,
+  refused,
+  resolveCommonOptions,
+  withTimeout,
+} from '@sess/core/store-kit';
 import { MemcachedClient, type MemcachedClientOptions } from './client.js';
 import { ValueTooLargeError } from './connection.js';
 import type { MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
@@ -51,7 +56,6 @@ export type MemcachedStoreOptions = CommonOptions &
       } & MemcachedClientOptions)
   );
 
-const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
 // memcached's per-item bytes besides key and value (see connection.ts).
 const ITEM_OVERHEAD = 64;
@@ -61,9 +65,6 @@ const ID_MAX = 128;
 const MAX_ATTEMPTS = 64;
 
 const ok = (version: string): WriteResult => ({ ok: true, version });
-const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
-const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
-const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
 
 function unsupported(operation: string): Promise<never> {
   return Promise.reject(new UnsupportedOperationError(operation, 'MemcachedStore'));
@@ -99,12 +100,12 @@ export class MemcachedStore implements SessionStore {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('MemcachedStore needs options: { client } or { servers }.');
     }
-    const { prefix = DEFAULT_PREFIX, operationTimeoutMs = DEFAULT_TIMEOUT_MS } = options;
+    const { prefix = DEFAULT_PREFIX } = options;
     const itemSizeMax = options.itemSizeMax ?? DEFAULT_ITEM_SIZE_MAX;
     this.#prefix = checkPrefix(prefix);
-    if (!Number.isFinite(operationTimeoutMs) || operationTimeoutMs <= 0) {
-      throw new InvalidOptionError('operationTimeoutMs must be a positive number of ms.');
-    }
+    // Of the common options only the timeout applies: the payload limit follows
+    // from itemSizeMax (below), and memcached keeps time itself.
+    const { operationTimeoutMs } = resolveCommonOptions(options);
     this.#timeoutMs = operationTimeoutMs;
     // The largest data that fits one item with the longest key and user id.
     const maxPayloadBytes = itemSizeMax - this.#reservedBytes();
@@ -169,7 +170,7 @@ export class MemcachedStore implements SessionStore {
           if (await this.#driver.add(key, value, options)) return ok(version);
           const item = await this.#driver.get(key);
           if (!item) continue;
-          if (readHeader(item).expiresAt > Date.now()) return EXISTS;
+          if (readHeader(item).expiresAt > Date.now()) return refused.exists;
           const outcome = await this.#driver.cas(key, value, { ...options, cas: item.cas });
           if (outcome === 'stored') return ok(version);
         }
@@ -186,10 +187,7 @@ export class MemcachedStore implements SessionStore {
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    const ifVersion = checkUpdateOptions(options);
     const key = this.#prefix + id;
     const version = newVersion();
     const value = encodeRecord(record, version);
@@ -198,13 +196,13 @@ export class MemcachedStore implements SessionStore {
       this.#sized(record, async () => {
         for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
           const item = await this.#driver.get(key);
-          if (!item) return MISSING;
+          if (!item) return refused.missing;
           const header = readHeader(item);
-          if (header.expiresAt <= Date.now()) return MISSING;
-          if (ifVersion !== undefined && header.version !== ifVersion) return CONFLICT;
+          if (header.expiresAt <= Date.now()) return refused.missing;
+          if (ifVersion !== undefined && header.version !== ifVersion) return refused.conflict;
           const outcome = await this.#driver.cas(key, value, { ...write, cas: item.cas });
           if (outcome === 'stored') return ok(version);
-          if (outcome === 'missing') return MISSING;
+          if (outcome === 'missing') return refused.missing;
         }
         throw contention('update');
       }),

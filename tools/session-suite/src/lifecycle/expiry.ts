@@ -1,5 +1,5 @@
+import { sessionIdOf } from '@sess/core';
 import { expect } from 'vitest';
-import { sessionIdOf } from '../../src/index.js';
 import { type Rule, tokenOf, type World } from './harness.js';
 
 // Short enough to run on real time against stores with native expiry, and
