@@ -1,4 +1,5 @@
-import { CorruptRecordError, UnsupportedOperationError, withTimeout } from '@sess/core';
+import { CorruptRecordError, UnsupportedOperationError } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
 import { type PlainSession, plainSession } from './record.js';
 
 /**

@@ -1,11 +1,11 @@
 import {
   InvalidUserIdError,
-  isValidSessionId,
   PayloadTooLargeError,
   SessionDataError,
   type SessionRecord,
   type SessionStore,
 } from '@sess/core';
+import { isValidSessionId } from '@sess/core/store-kit';
 import type { Legacy } from './legacy.js';
 import { integerOption } from './options.js';
 import { type PlainSession, type RecordRules, readSession, toRecord } from './record.js';

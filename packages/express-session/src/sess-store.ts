@@ -1,14 +1,13 @@
 import {
-  assertSessionId,
   CorruptRecordError,
   createSessionCodec,
   InvalidOptionError,
-  isValidSessionId,
   type SessionCodec,
   type SessionStore,
   type StoredSession,
   UnsupportedOperationError,
 } from '@sess/core';
+import { assertSessionId, isValidSessionId } from '@sess/core/store-kit';
 import { type SessionData, Store } from 'express-session';
 import { answer, type Callback } from './callbacks.js';
 import { Legacy, type LegacyStore } from './legacy.js';

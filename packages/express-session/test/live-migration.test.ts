@@ -89,13 +89,15 @@ describe('live migration', () => {
       const fixture = await open();
       const servers: Array<() => Promise<void>> = [];
       try {
-        const { legacy, sess } = await fixture.open();
+        // Up to 96 operations in flight on a machine other jobs share: the counts are what this
+        // test is about, so no store call may fail for lack of CPU (timeouts are tested elsewhere).
+        const { legacy, sess } = await fixture.open({ operationTimeoutMs: 30_000 });
         const sids = Array.from({ length: SESSIONS }, newSid);
         await each([...sids.keys()], 64, (i) =>
           legacySet(legacy, sids[i] as string, sessionOf({ tag: i, n: 0 })),
         );
 
-        const store = new SessStore(sess, { migrateFrom: legacy });
+        const store = new SessStore(sess, { migrateFrom: legacy, legacyTimeoutMs: 30_000 });
         const app = express();
         app.use(
           session({
@@ -219,7 +221,7 @@ describe('live migration', () => {
             `logged out ${loggedOut.filter(Boolean).length}: ` +
             `${count.lost} lost, ${count.duplicated} duplicated, ${count.revived} revived`,
         );
-        assert.deepEqual(failures, []);
+        assert.deepEqual(failures.slice(0, 5), [], `${failures.length} requests failed`);
         assert.deepEqual(
           { lost: count.lost, duplicated: count.duplicated, revived: count.revived },
           { lost: 0, duplicated: 0, revived: 0 },

@@ -14,8 +14,11 @@ const require = createRequire(import.meta.url);
 /** A real express-session store to migrate from, and the sess store to migrate into. */
 export interface LegacyFixture {
   readonly name: 'connect-redis' | 'connect-pg-simple';
-  /** A fresh pair, in namespaces no other test uses. */
-  open(): Promise<{ legacy: Store; sess: SessionStore }>;
+  /**
+   * A fresh pair, in namespaces no other test uses. `operationTimeoutMs`
+   * bounds the sess store's calls (default: the store's own, 2 s).
+   */
+  open(options?: { operationTimeoutMs?: number }): Promise<{ legacy: Store; sess: SessionStore }>;
   /** Whether the legacy store lists its sids itself (`ids()` or `all()`). */
   readonly lists: boolean;
   /** The sids a legacy store of `open()` holds, looked up behind the store when it cannot list. */
@@ -31,11 +34,11 @@ export async function connectRedis(): Promise<LegacyFixture> {
   await client.connect();
   return {
     name: 'connect-redis',
-    async open() {
+    async open(options = {}) {
       const name = uniqueName('m');
       return {
         legacy: new ConnectRedisStore({ client, prefix: `${name}:legacy:` }),
-        sess: new RedisStore({ client, prefix: `${name}:sess:` }),
+        sess: new RedisStore({ client, prefix: `${name}:sess:`, ...options }),
       };
     },
     lists: true,
@@ -69,7 +72,7 @@ export async function connectPgSimple(url = SHARED_POSTGRES): Promise<LegacyFixt
   return {
     name: 'connect-pg-simple',
     lists: false,
-    async open() {
+    async open(options = {}) {
       const legacyTable = uniqueName('legacy_es');
       const sessTable = uniqueName('sess_es');
       const legacy = new PgStore({ pool, tableName: legacyTable, pruneSessionInterval: false });
@@ -84,7 +87,7 @@ export async function connectPgSimple(url = SHARED_POSTGRES): Promise<LegacyFixt
       legacyTables.set(legacy, legacyTable);
       stores.push(legacy);
       sessTables.push(sessTable);
-      const sess = new SqlStore({ knex, table: sessTable });
+      const sess = new SqlStore({ knex, table: sessTable, ...options });
       await sess.ensureSchema();
       return { legacy, sess };
     },
