@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { startPostgres } from '@sess/test-servers';
 import { sign } from 'cookie-signature';
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import { describe, it } from 'vitest';
-import { type MigrationProgress, SessStore } from '../src/index.js';
-import { listen } from './support/http.js';
-import { connectPgSimple, connectRedis, legacySet } from './support/legacy.js';
-import { newSid, sessionOf } from './support/sessions.js';
+import { type MigrationProgress, SessStore } from '../../src/index.js';
+import { listen } from './http.js';
+import { type LegacyFixture, legacySet } from './legacy.js';
+import { newSid, sessionOf } from './sessions.js';
 
 const SESSIONS = 10_000;
 const CLIENTS = 64;
@@ -48,41 +47,23 @@ function call(
   });
 }
 
-const LEGACIES = [
-  { label: 'connect-redis on Redis', open: connectRedis },
-  {
-    label: 'connect-pg-simple on PostgreSQL',
-    // A private server: 10,000 sessions written many times over are not for the shared one.
-    async open() {
-      const server = await startPostgres();
-      const fixture = await connectPgSimple(server.url);
-      return {
-        ...fixture,
-        async close() {
-          await fixture.close();
-          await server.dispose();
-        },
-      };
-    },
-  },
-];
-
-/*
+/**
  * A deploy of SessStore with migrateFrom over the sessions the old deploy
  * left: 64 clients keep visiting their sessions over HTTP (and log some out,
- * some before and some after their first visit) while migrateAll() runs, and
- * a last round after it has finished. Each session has one client, so what a
- * visit must see is known exactly.
+ * some before and some after their first visit) while migrateAll() runs,
+ * round after round until it has finished. Each session has one client, so
+ * what a visit must see is known exactly. Counted:
  *
- * - lost: a visit found no session, or an older count than the last visit
- *   left (an update gone), or at the end the session is not in sess;
- * - duplicated: a visit was served a stale copy (a count seen before), or at
- *   the end the session is still in the legacy store;
+ * - lost: a visit found no session (or another one), or a count that jumped;
+ *   at the end, a session missing from sess or holding another count than
+ *   its last visit left;
+ * - duplicated: a visit served a count it had served before (a stale copy);
+ *   at the end, a session still in the legacy store;
  * - revived: a session logged out was served again, or at the end is in
  *   either store.
  */
-describe('live migration', () => {
-  for (const { label, open } of LEGACIES) {
+export function liveMigration(label: string, open: () => Promise<LegacyFixture>): void {
+  describe('live migration', () => {
     it(`moves ${SESSIONS} sessions from ${label} while ${CLIENTS} clients use them: 0 lost, 0 duplicated, 0 revived`, {
       timeout: 300_000,
     }, async () => {
@@ -235,5 +216,5 @@ describe('live migration', () => {
         await fixture.close();
       }
     });
-  }
-});
+  });
+}
