@@ -272,7 +272,12 @@ export class SessStore extends Store {
     return this.#migrating('migrateAll').moveAll(options);
   }
 
-  /** Counters of the migration since this process started. */
+  /**
+   * Counters of the migration since this process started.
+   *
+   * @example
+   * setInterval(() => console.log(store.migrationStats()), 60_000).unref();
+   */
   migrationStats(): MigrationStats {
     return this.#migrating('migrationStats').stats();
   }
