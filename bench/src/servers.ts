@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startMariadb, startMemcached, startPostgres, startRedis } from '@sess/test-servers';
+import mysql from 'mysql2';
 import pg from 'pg';
 
 /**
@@ -75,25 +76,47 @@ export function scratchDatabase(): string {
   return `sess_bench_${randomBytes(4).toString('hex')}`;
 }
 
-/**
- * A scratch database on a PostgreSQL server (private or from the
- * environment): its URL, and `dispose` to drop it and stop a private server.
- */
-export async function postgresScratch(): Promise<BenchServer & { url: string }> {
-  const server = await postgresServer();
+/** A scratch database, created for the run: where it is, the server's version, and how to drop it. */
+export interface Scratch<Where> {
+  readonly where: Where;
+  readonly version: string;
+  /** Drops the database and closes the admin connection. */
+  drop(): Promise<void>;
+}
+
+/** A scratch database on a PostgreSQL server; `where` is its URL. */
+export async function postgresScratch(serverUrl: string): Promise<Scratch<string>> {
   const database = scratchDatabase();
-  const admin = new pg.Client({ connectionString: server.url });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(server.url);
+  const { rows } = await admin.query('SHOW server_version');
+  const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return {
-    url: url.href,
-    origin: server.origin,
-    async dispose() {
-      await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+    where: url.href,
+    version: String(rows[0]?.server_version),
+    async drop() {
+      await admin.query(`DROP DATABASE ${database}`);
       await admin.end();
-      await server.dispose();
+    },
+  };
+}
+
+/** A scratch database on a MySQL server; `where` is the login with the database. */
+export async function mysqlScratch(
+  login: MysqlLogin,
+): Promise<Scratch<MysqlLogin & { database: string }>> {
+  const database = scratchDatabase();
+  const admin = mysql.createConnection(login).promise();
+  await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
+  const [rows] = await admin.query('SELECT VERSION() AS v');
+  return {
+    where: { ...login, database },
+    version: String((rows as Array<{ v: string }>)[0]?.v),
+    async drop() {
+      await admin.query(`DROP DATABASE ${database}`);
+      await admin.end();
     },
   };
 }

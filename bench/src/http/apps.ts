@@ -101,14 +101,19 @@ async function peerStore(config: ServerConfig): Promise<session.Store> {
 
 type SessData = { visits: number; profile: string };
 
+// express-session and @fastify/session, in this same program, declare
+// `session` on the request too: the sess apps say which one they mean.
+const sessOf = (request: { session: unknown }) => request.session as Session<SessData>;
+
 function expressApp(config: ServerConfig, sessions: 'none' | 'sess' | 'peer', store?: unknown) {
   const app = express();
   app.disable('x-powered-by');
   const rolling = config.workload === 'rolling';
   let visits = 0;
+  let users = 0;
   if (sessions === 'none') {
     app.post('/login', (_req, res) => {
-      res.json({ ok: true });
+      res.json({ user: 'anonymous' });
     });
     app.get('/read', (_req, res) => {
       res.json({ user: 'anonymous', visits });
@@ -124,18 +129,21 @@ function expressApp(config: ServerConfig, sessions: 'none' | 'sess' | 'peer', st
     });
     app.use(sessionMiddleware({ manager }));
     app.post('/login', (req, res) => {
-      req.session.regenerate();
-      req.session.userId = String(req.query.user);
-      req.session.set('profile', PROFILE).set('visits', 0);
-      res.json({ ok: true });
+      const current = sessOf(req);
+      current.regenerate();
+      current.userId = `user-${++users}`;
+      current.set('profile', PROFILE).set('visits', 0);
+      res.json({ user: current.userId });
     });
     app.get('/read', (req, res) => {
-      res.json({ user: req.session.userId ?? null, visits: req.session.get('visits') ?? 0 });
+      const current = sessOf(req);
+      res.json({ user: current.userId ?? null, visits: current.get('visits') ?? 0 });
     });
     app.post('/write', (req, res) => {
-      const count = Number(req.session.get('visits') ?? 0) + 1;
-      req.session.set('visits', count);
-      res.json({ user: req.session.userId ?? null, visits: count });
+      const current = sessOf(req);
+      const count = (current.get('visits') ?? 0) + 1;
+      current.set('visits', count);
+      res.json({ user: current.userId ?? null, visits: count });
     });
   } else {
     app.use(
@@ -151,8 +159,9 @@ function expressApp(config: ServerConfig, sessions: 'none' | 'sess' | 'peer', st
     type Fields = { user?: string; profile?: string; visits?: number };
     const fields = (req: express.Request) => req.session as unknown as Fields;
     app.post('/login', (req, res) => {
-      Object.assign(fields(req), { user: String(req.query.user), profile: PROFILE, visits: 0 });
-      res.json({ ok: true });
+      const user = `user-${++users}`;
+      Object.assign(fields(req), { user, profile: PROFILE, visits: 0 });
+      res.json({ user });
     });
     app.get('/read', (req, res) => {
       res.json({ user: fields(req).user ?? null, visits: fields(req).visits ?? 0 });
@@ -174,8 +183,9 @@ async function fastifyApp(
   const app = Fastify();
   const rolling = config.workload === 'rolling';
   let visits = 0;
+  let users = 0;
   if (sessions === 'none') {
-    app.post('/login', async () => ({ ok: true }));
+    app.post('/login', async () => ({ user: 'anonymous' }));
     app.get('/read', async () => ({ user: 'anonymous', visits }));
     app.post('/write', async () => ({ user: 'anonymous', visits: ++visits }));
   } else if (sessions === 'sess') {
@@ -185,14 +195,12 @@ async function fastifyApp(
       ...(rolling ? { renewWhenRemainingMs: DAY_MS } : {}),
     });
     await app.register(sessionPlugin, { manager });
-    // @fastify/session, in this same program, declares request.session too.
-    const sessOf = (request: { session: unknown }) => request.session as Session<SessData>;
-    app.post<{ Querystring: { user: string } }>('/login', async (request) => {
+    app.post('/login', async (request) => {
       const current = sessOf(request);
       current.regenerate();
-      current.userId = request.query.user;
+      current.userId = `user-${++users}`;
       current.set('profile', PROFILE).set('visits', 0);
-      return { ok: true };
+      return { user: current.userId };
     });
     app.get('/read', async (request) => ({
       user: sessOf(request).userId ?? null,
@@ -217,12 +225,13 @@ async function fastifyApp(
     });
     type Bag = { get(key: string): unknown; set(key: string, value: unknown): void };
     const bag = (request: { session: unknown }) => request.session as Bag;
-    app.post<{ Querystring: { user: string } }>('/login', async (request) => {
+    app.post('/login', async (request) => {
       const data = bag(request);
-      data.set('user', request.query.user);
+      const user = `user-${++users}`;
+      data.set('user', user);
       data.set('profile', PROFILE);
       data.set('visits', 0);
-      return { ok: true };
+      return { user };
     });
     app.get('/read', async (request) => ({
       user: bag(request).get('user') ?? null,

@@ -14,7 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { postgresScratch, redisServer } from '../servers.js';
+import { type AppProcess, startAppProcess } from '../app-process.js';
+import { type HttpLoadResult, type HttpStep, httpLoad } from '../http-load.js';
+import { postgresScratch, postgresServer, redisServer } from '../servers.js';
 import { median } from '../stats.js';
 import {
   BACKENDS,
@@ -25,10 +27,11 @@ import {
   WORKLOADS,
   type Workload,
 } from './config.js';
-import { CONNECTIONS, drive, type LoadResult, logIn, startServer } from './load.js';
 import { cellTable, type HttpRow, ratioTable, writeHttpResults } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Concurrent connections; each is a visitor with a session of its own. */
+const CONNECTIONS = 64;
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -58,15 +61,15 @@ async function openBackend(
     };
   }
   if (name === 'postgres') {
-    const server = await postgresScratch();
-    const client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    const { rows } = await client.query('SHOW server_version');
-    await client.end();
+    const server = await postgresServer();
+    const scratch = await postgresScratch(server.url);
     return {
-      location: { name, postgresUrl: server.url },
-      info: `PostgreSQL ${rows[0]?.server_version} (${server.origin}), pools of 10`,
-      dispose: () => server.dispose(),
+      location: { name, postgresUrl: scratch.where },
+      info: `PostgreSQL ${scratch.version} (${server.origin}), pools of 10`,
+      async dispose() {
+        await scratch.drop();
+        await server.dispose();
+      },
     };
   }
   const dir = await mkdtemp(join(tmpdir(), 'sess-bench-http-'));
@@ -77,20 +80,59 @@ async function openBackend(
   };
 }
 
-/** One server start: log the users in, warm up, measure. */
+const READ: HttpStep = { method: 'GET', path: '/read' };
+
+/**
+ * What a logged-in visitor does: nine reads of the session for each write,
+ * or (rolling) reads only, on a server that renews every session each time.
+ */
+const STEPS: Record<Workload, readonly HttpStep[]> = {
+  'read-mostly': [...Array.from({ length: 9 }, () => READ), { method: 'POST', path: '/write' }],
+  rolling: [READ],
+};
+
+type Measured = HttpLoadResult & { readonly cpuPerRequestUs: number };
+
+/** A login whose cookie does not bring the user back measures nothing: check one first. */
+async function checkLogin(app: AppProcess, target: TargetName): Promise<void> {
+  const login = await fetch(`${app.url}/login`, { method: 'POST' });
+  const { user } = (await login.json()) as { user: string };
+  const cookie = login.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+  const read = (await (await fetch(`${app.url}/read`, { headers: { cookie } })).json()) as {
+    user: string | null;
+  };
+  if (read.user !== user) {
+    throw new Error(
+      `${target}: the login did not stick (${read.user} read back, ${user} logged in).`,
+    );
+  }
+}
+
+/** One server start: check the login, warm up, measure. */
 async function measure(
   location: BackendLocation,
   workload: Workload,
   target: TargetName,
-): Promise<LoadResult> {
+): Promise<Measured> {
   const namespace = `h${randomBytes(4).toString('hex')}`;
-  const server = await startServer({ target, workload, backend: location, namespace });
+  const config = { target, workload, backend: location, namespace };
+  const app = await startAppProcess(join(here, 'server.ts'), [JSON.stringify(config)]);
+  const load = (forSeconds: number) =>
+    httpLoad({
+      url: app.url,
+      connections: CONNECTIONS,
+      seconds: forSeconds,
+      login: { method: 'POST', path: '/login' },
+      steps: STEPS[workload],
+    });
   try {
-    const cookies = await logIn(server.url, !target.endsWith('-none'));
-    await drive(server, workload, cookies, Math.min(2, seconds));
-    return await drive(server, workload, cookies, seconds);
+    await checkLogin(app, target);
+    await load(Math.min(2, seconds));
+    const before = await app.cpuUs();
+    const result = await load(seconds);
+    return { ...result, cpuPerRequestUs: ((await app.cpuUs()) - before) / result.requests };
   } finally {
-    await server.stop();
+    await app.stop();
   }
 }
 
@@ -104,7 +146,7 @@ for (const name of backends) {
   servers[name] = backend.info;
   try {
     for (const workload of WORKLOADS) {
-      const samples = new Map<TargetName, LoadResult[]>(TARGETS.map((t) => [t, []]));
+      const samples = new Map<TargetName, Measured[]>(TARGETS.map((t) => [t, []]));
       for (let round = 0; round < rounds; round++) {
         for (let i = 0; i < TARGETS.length; i++) {
           const target = TARGETS[(i + round) % TARGETS.length] as TargetName;
@@ -141,7 +183,8 @@ const machine = {
   connections: CONNECTIONS,
   'seconds per cell': seconds,
   rounds: `${rounds} (medians)`,
-  'load generator': 'autocannon 9.0.0, in the parent process; each server in its own',
+  'load generator':
+    'autocannon 8.0.0 (src/http-load.ts), in the parent process; each server in its own',
 };
 console.log(`\n${ratioTable(rows)}\n\n${cellTable(rows)}`);
 await writeHttpResults(args.out, { machine, servers, rows });

@@ -105,6 +105,22 @@ describe.each(KNEXES)('knex %s', (version, name, makeKnex) => {
       }
     });
 
+    it(`${dialect}: keeps the driver's socket where a statement past its bound is ended`, async () => {
+      const db = makeKnex({ ...config, pool: { min: 0, max: 1 } });
+      const client = db.client as KnexClient;
+      try {
+        const connection = await client.acquireConnection();
+        const socket =
+          dialect === 'postgres'
+            ? (connection as { connection?: { stream?: unknown } }).connection?.stream
+            : (connection as { stream?: unknown }).stream;
+        expect(typeof (socket as { destroy?: unknown } | undefined)?.destroy).toBe('function');
+        await client.releaseConnection(connection);
+      } finally {
+        await db.destroy();
+      }
+    });
+
     it(`${dialect}: marks a connection the server ended with __knex__disposed`, async () => {
       const db = makeKnex({ ...config, pool: { min: 0, max: 2 } });
       const client = db.client as KnexClient;
