@@ -13,7 +13,6 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { type AppProcess, startAppProcess } from '../app-process.js';
 import { type HttpLoadResult, type HttpStep, httpLoad } from '../http-load.js';
 import { postgresScratch, postgresServer, redisServer } from '../servers.js';
