@@ -170,7 +170,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertWrite(id, record, this.#limits());
     return this.#bounded('create', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#writer.create(paths, record, deadline));
+      return this.#queue.run(paths.file, async (waited) => {
+        // Behind another write to this record, a create has likely lost
+        // already: a live record there is a final `exists`, found with one
+        // read and no lock (the locked path below decides every other case).
+        if (waited) {
+          const current = await this.#read(paths.file);
+          if (current.kind === 'record' && this.#live(current.record)) return refused.exists;
+        }
+        return this.#writer.create(paths, record, deadline);
+      });
     });
   }
 
