@@ -3,12 +3,14 @@ import { defineConfig, type Options } from 'tsup';
 /**
  * The one build every published package shares: ESM and CJS with their own
  * declaration files, for Node 20, dependencies left external.
+ * `SESS_BUILD_TYPES=false` leaves the declarations out, for a quicker build
+ * that only runs code (`npm run demo`).
  */
 export function packageBuild(entry: Record<string, string>, overrides: Options = {}) {
   return defineConfig({
     entry,
     format: ['esm', 'cjs'],
-    dts: true,
+    dts: process.env.SESS_BUILD_TYPES !== 'false',
     target: 'node20',
     platform: 'node',
     // No maps: they would point at src/, which the tarball does not ship (see CONTRIBUTING).

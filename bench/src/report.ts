@@ -53,59 +53,115 @@ export function markdownTable(rows: Row[]): string {
 const COLORS = ['#2563eb', '#9ca3af', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6'];
 const xml = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** One bar of a grouped bar chart. */
+export interface Bar {
+  /** The group it stands in (a phase, a backend). */
+  readonly group: string;
+  /** The group's name under its bars; default `group`. */
+  readonly label?: string;
+  /** A second line under the group's name. */
+  readonly note?: string;
+  /** Which series it belongs to: its colour and legend entry. */
+  readonly series: string;
+  readonly value: number;
+}
+
 /**
- * A grouped bar chart of ops/s per phase and concurrency, one bar per store,
- * on a log scale: one request in flight and 64 differ by orders of magnitude.
+ * A grouped bar chart, one bar per series in each group. `log` suits values
+ * that differ by orders of magnitude (one request in flight against 64);
+ * `linear` shows ratios as they are.
  */
-export function svgChart(backend: string, rows: Row[]): string {
-  const targets = [...new Set(rows.map((r) => r.target))];
-  const groups = [...new Set(rows.map((r) => `${r.phase}@${r.concurrency}`))];
-  const values = rows.map((r) => r.opsPerSec).filter((v) => v > 0);
-  // A decade below the slowest bar, so no bar is a sliver.
-  const low = Math.floor(Math.log10(Math.min(...values))) - 1;
-  const high = Math.ceil(Math.log10(Math.max(...values)));
-  const bar = 12;
-  const groupWidth = targets.length * bar + 14;
+export function barChart(
+  title: string,
+  bars: readonly Bar[],
+  { scale, unit }: { scale: 'log' | 'linear'; unit: string },
+): string {
+  const series = [...new Set(bars.map((b) => b.series))];
+  const groups = [...new Set(bars.map((b) => b.group))];
+  const values = bars.map((b) => b.value).filter((v) => v > 0);
+  // Log: a decade below the slowest bar, so no bar is a sliver. Linear: from 0.
+  const low = scale === 'log' ? Math.floor(Math.log10(Math.min(...values))) - 1 : 0;
+  const high =
+    scale === 'log'
+      ? Math.ceil(Math.log10(Math.max(...values)))
+      : niceCeiling(Math.max(...values, 1));
   const [left, top, height] = [70, 40, 240];
-  const width = left + groups.length * groupWidth + 20;
-  const y = (value: number) =>
-    top + height - (height * (Math.log10(Math.max(value, 10 ** low)) - low)) / (high - low || 1);
+  // One legend row, entries as wide as the longest name needs; with few
+  // groups, bars widen (up to 40 px) to span the legend.
+  const spacing = Math.max(130, 7 * Math.max(...series.map((name) => name.length)) + 24);
+  const spread = Math.floor((series.length * spacing - 14 * groups.length) / bars.length);
+  const bar = Math.min(40, Math.max(12, spread));
+  const groupWidth = series.length * bar + 14;
+  const width = Math.max(left + groups.length * groupWidth + 20, left + series.length * spacing);
+  const position = (value: number) =>
+    scale === 'log' ? Math.log10(Math.max(value, 10 ** low)) - low : value;
+  const y = (value: number) => top + height - (height * position(value)) / (high - low || 1);
+  const ticks =
+    scale === 'log'
+      ? Array.from({ length: high - low + 1 }, (_, i) => 10 ** (low + i))
+      : Array.from({ length: 5 }, (_, i) => (high * i) / 4);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 90}" font-family="sans-serif" font-size="11">`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${xml(backend)}: operations per second (log scale, higher is better)</text>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${xml(title)}</text>`,
   ];
-  for (let power = low; power <= high; power++) {
+  for (const tick of ticks) {
     parts.push(
-      `<line x1="${left}" x2="${width - 10}" y1="${y(10 ** power)}" y2="${y(10 ** power)}" stroke="#e5e7eb"/>`,
-      `<text x="${left - 6}" y="${y(10 ** power) + 4}" text-anchor="end">${xml(fmt(10 ** power))}</text>`,
+      `<line x1="${left}" x2="${width - 10}" y1="${y(tick)}" y2="${y(tick)}" stroke="#e5e7eb"/>`,
+      `<text x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${xml(fmt(tick))}</text>`,
     );
   }
   groups.forEach((group, g) => {
     const x0 = left + g * groupWidth + 7;
-    targets.forEach((target, t) => {
-      const row = rows.find((r) => r.target === target && `${r.phase}@${r.concurrency}` === group);
-      if (!row) return;
-      const top0 = y(row.opsPerSec);
+    const first = bars.find((b) => b.group === group);
+    series.forEach((name, t) => {
+      const found = bars.find((b) => b.series === name && b.group === group);
+      if (!found) return;
+      const top0 = y(found.value);
       parts.push(
-        `<rect x="${x0 + t * bar}" y="${top0.toFixed(1)}" width="${bar - 2}" height="${(top + height - top0).toFixed(1)}" fill="${COLORS[t % COLORS.length]}"><title>${xml(`${target} ${group}: ${fmt(row.opsPerSec)} ops/s`)}</title></rect>`,
+        `<rect x="${x0 + t * bar}" y="${top0.toFixed(1)}" width="${bar - 2}" height="${(top + height - top0).toFixed(1)}" fill="${COLORS[t % COLORS.length]}"><title>${xml(`${name} ${group}: ${fmt(found.value)} ${unit}`)}</title></rect>`,
       );
     });
-    const [phase, concurrency] = group.split('@');
+    const note = first?.note;
     parts.push(
-      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 14}" text-anchor="middle">${xml(phase ?? '')}</text>`,
-      `<text x="${x0 + (targets.length * bar) / 2}" y="${top + height + 27}" text-anchor="middle" fill="#6b7280">×${xml(concurrency ?? '')}</text>`,
+      `<text x="${x0 + (series.length * bar) / 2}" y="${top + height + 14}" text-anchor="middle">${xml(first?.label ?? group)}</text>`,
     );
+    if (note) {
+      parts.push(
+        `<text x="${x0 + (series.length * bar) / 2}" y="${top + height + 27}" text-anchor="middle" fill="#6b7280">${xml(note)}</text>`,
+      );
+    }
   });
-  targets.forEach((target, t) => {
-    const x = left + t * 130;
+  series.forEach((name, t) => {
+    const x = left + t * spacing;
     const legendY = top + height + 50;
     parts.push(
       `<rect x="${x}" y="${legendY}" width="10" height="10" fill="${COLORS[t % COLORS.length]}"/>`,
-      `<text x="${x + 14}" y="${legendY + 9}">${xml(target)}</text>`,
+      `<text x="${x + 14}" y="${legendY + 9}">${xml(name)}</text>`,
     );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** 1, 2 or 5 times a power of ten, at or above `value`. */
+function niceCeiling(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  return ([1, 2, 5, 10].find((step) => step * power >= value) ?? 10) * power;
+}
+
+/** Operations per second per phase and concurrency, one bar per store, on a log scale. */
+export function svgChart(backend: string, rows: Row[]): string {
+  return barChart(
+    `${backend}: operations per second (log scale, higher is better)`,
+    rows.map((r) => ({
+      group: `${r.phase}@${r.concurrency}`,
+      label: r.phase,
+      note: `×${r.concurrency}`,
+      series: r.target,
+      value: r.opsPerSec,
+    })),
+    { scale: 'log', unit: 'ops/s' },
+  );
 }
 
 export interface BackendResult {

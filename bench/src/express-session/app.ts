@@ -10,6 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
+import { serveAppProcess } from '../app-process.js';
 import { BACKENDS } from './backends.js';
 
 declare module 'express-session' {
@@ -64,18 +65,9 @@ app.post('/cart', (req, res) => {
 });
 
 const server = app.listen(0, '127.0.0.1', () => {
-  process.send?.({ port: (server.address() as AddressInfo).port });
-});
-process.on('message', (message) => {
-  // The CPU this process has used, in microseconds: the bench takes it before and after a run.
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    process.send?.({ cpuUs: user + system });
-    return;
-  }
-  if (message !== 'stop') return;
-  server.closeAllConnections();
-  server.close(() => {
-    void close().finally(() => process.exit(0));
+  serveAppProcess((server.address() as AddressInfo).port, async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 });

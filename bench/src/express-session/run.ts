@@ -8,13 +8,12 @@
  * targets are interleaved round by round so drift on a shared machine hits
  * them alike.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type AppProcess, startAppProcess } from '../app-process.js';
 import { type HttpLoadResult, httpLoad } from '../http-load.js';
 import { median } from '../stats.js';
 import { BACKENDS, type EsBackend, type Reach } from './backends.js';
@@ -47,36 +46,9 @@ const unknown = wanted?.filter((name) => !BACKENDS.some((b) => b.name === name))
 if (unknown.length > 0) throw new Error(`Unknown backends: ${unknown.join(', ')}`);
 const backends = wanted ? BACKENDS.filter((b) => wanted.includes(b.name)) : BACKENDS;
 
-interface App {
-  readonly url: string;
-  /** CPU time the app process has used so far, in microseconds. */
-  cpuUs(): Promise<number>;
-  stop(): Promise<void>;
-}
-
 /** Starts the app of one target in its own process and waits for its port. */
-async function startApp(backend: string, target: string, reach: Reach): Promise<App> {
-  const child: ChildProcess = fork(join(here, 'app.ts'), [backend, target, JSON.stringify(reach)], {
-    cwd: benchRoot,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = once(child, 'exit');
-  const ready = once(child, 'message') as Promise<[{ port: number }]>;
-  const first = await Promise.race([ready, exited.then(() => undefined)]);
-  if (!first) throw new Error(`The ${backend} app for ${target} exited before listening.`);
-  return {
-    url: `http://127.0.0.1:${first[0].port}`,
-    async cpuUs() {
-      const answer = once(child, 'message') as Promise<[{ cpuUs: number }]>;
-      child.send('cpu');
-      return (await answer)[0].cpuUs;
-    },
-    async stop() {
-      child.send('stop');
-      await exited;
-    },
-  };
+function startApp(backend: string, target: string, reach: Reach): Promise<AppProcess> {
+  return startAppProcess(join(here, 'app.ts'), [backend, target, JSON.stringify(reach)]);
 }
 
 interface Row {
@@ -97,13 +69,13 @@ async function benchBackend(
   backend: EsBackend,
 ): Promise<{ rows: Row[]; info: Record<string, string> }> {
   const prepared = await backend.prepare();
-  const apps = new Map<string, App>();
+  const apps = new Map<string, AppProcess>();
   try {
     for (const target of backend.targets) {
       apps.set(target, await startApp(backend.name, target, prepared.reach));
     }
     const load = async (target: string, forSeconds: number) => {
-      const app = apps.get(target) as App;
+      const app = apps.get(target) as AppProcess;
       const before = await app.cpuUs();
       const result = await httpLoad({
         url: app.url,

@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SessionManager } from '@sess/core';
+import type { Express } from 'express';
 import { createApp, type DemoData } from './app.js';
 import { DEFAULT_STORE_URL, openStore } from './stores.js';
 
@@ -32,14 +33,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     idleTimeoutMs: 30 * 60_000,
     absoluteTimeoutMs: 12 * 3_600_000,
   });
-  const handle = createApp({
+  const app = createApp({
     manager,
     storeDescription: opened.description,
     trustProxy: options.trustProxy ?? false,
   });
-  const server = createServer((request, response) => {
-    void handle(request, response);
-  });
+  let server: Server | undefined;
   // Stores that filter expired records on read free them when swept.
   const sweeper =
     store.capabilities.expiry === 'sweep' && store.clearExpired
@@ -49,13 +48,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       : undefined;
 
   try {
-    await listen(server, options.port ?? 3000);
+    server = await listen(app, options.port ?? 3000);
   } catch (error) {
     clearInterval(sweeper);
     await opened.close();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
+  const running = server;
+  const { port } = running.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
     storeDescription: opened.description,
@@ -63,20 +63,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     async close() {
       clearInterval(sweeper);
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        running.close(() => resolve());
+        running.closeAllConnections();
       });
       await opened.close();
     },
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(app: Express, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+    const server = app.listen(port, '127.0.0.1', (error?: Error) => {
+      if (error) reject(error);
+      else resolve(server);
     });
   });
 }

@@ -173,6 +173,32 @@ export class SessionManager<Data extends SessionData = SessionData> {
   }
 
   /**
+   * True when `commit(session)` has something to do: a store call, or a
+   * cookie to set or clear. When false, `commit` would resolve to `null`
+   * without any I/O, so a glue can let a response that changed nothing go
+   * out at once instead of waiting for the commit.
+   *
+   * @example
+   * if (manager.commitDue(session)) cookie = await manager.commit(session);
+   */
+  commitDue(session: Session<Data>): boolean {
+    const s = sessionState(session);
+    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
+      // #commitNew: a record to write, an old one to destroy, or a cookie to clear.
+      return (
+        s.rotate || s.destroyed || s.retired.length > 0 || s.data.size > 0 || s.userId !== undefined
+      );
+    }
+    const now = this.#now();
+    return (
+      now >= s.absoluteExpiresAt ||
+      s.changes.size > 0 ||
+      s.userIdChanged ||
+      (s.expiresAt !== undefined && this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt))
+    );
+  }
+
+  /**
    * The live sessions of a user, oldest first; `includeData` also decodes
    * their data. Needs a store declaring `users` and `list`.
    *

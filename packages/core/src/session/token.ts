@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * Session tokens: what the cookie holds. The store never sees one; it sees
@@ -40,5 +40,5 @@ export function isWellFormedToken(token: unknown): token is string {
  * await store.destroy(sessionIdOf(cookieValue));
  */
 export function sessionIdOf(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  return hash('sha256', token, 'base64url');
 }

@@ -1,4 +1,4 @@
-import { PayloadTooLargeError, SessionDataError, sessionIdOf } from '@sess/core';
+import { PayloadTooLargeError, type Session, SessionDataError, sessionIdOf } from '@sess/core';
 import { expect } from 'vitest';
 import { type Rule, tokenOf } from './harness.js';
 
@@ -185,6 +185,76 @@ export function commitRules(rule: Rule): void {
       expect(loaded.keys()).toEqual([]);
       expect(await w.store.get(sessionIdOf(token))).not.toBeNull();
       expect((await writer.load(token)).get('a')).toBe(1);
+    },
+  );
+
+  rule(
+    'commitDue is true exactly when commit calls the store or sets or clears the cookie',
+    async (w) => {
+      // Short windows, so the time-based cases run on real time too.
+      const manager = w.manager({ idleTimeoutMs: 2_000, absoluteTimeoutMs: 2_000 });
+      const stored = async () => {
+        const session = await manager.load(undefined);
+        session.set('a', 1);
+        return tokenOf(await manager.commit(session));
+      };
+      const check = async (name: string, session: Session) => {
+        const due = manager.commitDue(session);
+        w.spy.reset();
+        const result = await manager.commit(session);
+        const worked = result !== null || w.spy.callCount() > 0;
+        expect(due, name).toBe(worked);
+        return due;
+      };
+      const fresh = () => manager.load(undefined);
+      const loaded = async () => manager.load(await stored());
+
+      expect(await check('new, untouched', await fresh())).toBe(false);
+      expect(await check('new, with data', (await fresh()).set('a', 1))).toBe(true);
+      const owned = await fresh();
+      owned.userId = 'alice';
+      expect(await check('new, with a user', owned)).toBe(true);
+      const anonymousLogout = await fresh();
+      anonymousLogout.destroy();
+      expect(await check('new, destroyed', anonymousLogout)).toBe(true);
+      const setAndDeleted = await fresh();
+      setAndDeleted.set('a', 1).delete('a');
+      expect(await check('new, a key set then deleted', setAndDeleted)).toBe(false);
+
+      expect(await check('loaded, untouched', await loaded())).toBe(false);
+      expect(await check('loaded, changed', (await loaded()).set('b', 2))).toBe(true);
+      const deleted = await loaded();
+      deleted.delete('a');
+      expect(await check('loaded, a key deleted', deleted)).toBe(true);
+      const renamed = await loaded();
+      renamed.userId = 'bob';
+      expect(await check('loaded, user changed', renamed)).toBe(true);
+      const rotated = await loaded();
+      rotated.regenerate();
+      expect(await check('loaded, regenerated', rotated)).toBe(true);
+      const ended = await loaded();
+      ended.destroy();
+      expect(await check('loaded, destroyed', ended)).toBe(true);
+
+      // The whole window is the absolute lifetime: renewal is never due, the deadline is.
+      const token = await stored();
+      await w.clock.advance(1_200);
+      const late = await manager.load(token);
+      expect(late.isNew).toBe(false);
+      expect(await check('loaded, renewal not due', late)).toBe(false);
+      await w.clock.advance(900);
+      expect(await check('loaded before the deadline, committed after it', late)).toBe(true);
+
+      const renewing = w.manager({ idleTimeoutMs: 2_000 });
+      const first = await renewing.load(undefined);
+      first.set('a', 1);
+      const kept = tokenOf(await renewing.commit(first));
+      await w.clock.advance(1_200);
+      const due = await renewing.load(kept);
+      expect(renewing.commitDue(due)).toBe(true);
+      w.spy.reset();
+      expect(await renewing.commit(due)).not.toBeNull();
+      expect(w.spy.callCount('touch')).toBe(1);
     },
   );
 }
