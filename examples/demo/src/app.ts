@@ -44,7 +44,21 @@ export function createApp(options: AppOptions): express.Express {
     res.set({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     next();
   });
-  app.use(sessionMiddleware({ manager }));
+  // A URL that cannot be decoded is the client's error, answered before any session work.
+  app.use((req, res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      res.status(400).type('text').send('The request URL could not be read.');
+      return;
+    }
+    next();
+  });
+  // Behind a TLS proxy the cookie is `__Host-sess`: Secure, host-only and Path=/, which a
+  // sibling subdomain or a plain-http page cannot set or overwrite.
+  app.use(
+    sessionMiddleware({ manager, cookie: { name: options.trustProxy ? '__Host-sess' : 'sess' } }),
+  );
 
   async function sessionsOf(req: Request): Promise<SessionInfo<DemoData>[]> {
     const { userId } = req.session;
@@ -59,14 +73,16 @@ export function createApp(options: AppOptions): express.Express {
 
   const home: RequestHandler = async (req, res) => {
     const { session } = req;
-    const visits = (session.get('visits') ?? 0) + 1;
-    session.set('visits', visits);
+    // An anonymous page view costs no write: only a session that already
+    // exists (one starts at login) counts its visits.
+    const visits = session.isNew ? undefined : (session.get('visits') ?? 0) + 1;
+    if (visits !== undefined) session.set('visits', visits);
     const flash = session.get('flash');
     if (flash !== undefined) session.delete('flash');
     res
       .set(
         'content-security-policy',
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
       )
       .type('html')
       .send(

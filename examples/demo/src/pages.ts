@@ -2,7 +2,8 @@ import type { SessionInfo } from '@sess/core';
 import type { DemoData } from './app.js';
 
 export interface PageModel {
-  readonly visits: number;
+  /** Visits counted in this session; undefined for a visitor without one. */
+  readonly visits: number | undefined;
   readonly user: string | undefined;
   readonly flash: string | undefined;
   readonly currentId: string | undefined;
@@ -32,6 +33,13 @@ function sessionRows(model: PageModel): string {
     .join('\n');
 }
 
+function visitsLine(visits: number | undefined): string {
+  if (visits === undefined) {
+    return '<p>Anonymous visits are not stored: log in to start a session that counts them.</p>';
+  }
+  return `<p>You have visited this page <strong>${visits}</strong> time${visits === 1 ? '' : 's'} in this session.</p>`;
+}
+
 export function homePage(model: PageModel): string {
   const everywhere = model.usersSupported
     ? `<form method="post" action="/logout-others"><button>Log out everywhere else</button></form>
@@ -58,7 +66,7 @@ ${everywhere}`
 <body>
 <h1>sess demo</h1>
 ${model.flash ? `<p role="status">${escapeHtml(model.flash)}</p>` : ''}
-<p>You have visited this page <strong>${model.visits}</strong> time${model.visits === 1 ? '' : 's'} in this session.</p>
+${visitsLine(model.visits)}
 ${signedIn}
 <p><small>Sessions are kept in <code>${escapeHtml(model.store)}</code>.</small></p>
 </body>

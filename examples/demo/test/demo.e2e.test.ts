@@ -34,9 +34,24 @@ describe('the demo over real HTTP', () => {
     return response.text();
   };
 
-  it('counts visits in a session held by a secure cookie', async () => {
+  const login = async (jar: CookieJar, name: string) => {
+    const response = await jar.post(`${url}login`, { name });
+    expect(response.status).toBe(303);
+  };
+
+  it('an anonymous visit writes nothing and sends no cookie', async () => {
     const jar = new CookieJar();
-    expect(await visit(jar)).toContain('<strong>1</strong> time in this session');
+    const before = await demo.manager.store.count?.();
+    for (let i = 0; i < 20; i++) {
+      expect(await visit(jar)).toContain('Anonymous visits are not stored');
+      expect(jar.lastSetCookie).toEqual([]);
+    }
+    expect(await demo.manager.store.count?.()).toBe(before);
+  });
+
+  it('counts visits once a session exists, in a session held by an HttpOnly cookie', async () => {
+    const jar = new CookieJar();
+    await login(jar, 'ada');
     const [cookie] = jar.lastSetCookie;
     expect(cookie).toMatch(/^sess=[A-Za-z0-9_-]{43}; /);
     expect(cookie).toMatch(/; Expires=[^;]+ GMT(;|$)/);
@@ -46,14 +61,25 @@ describe('the demo over real HTTP', () => {
     expect(cookie).not.toContain('Secure'); // plain http on loopback
     const token = jar.get('sess');
 
+    expect(await visit(jar)).toContain('<strong>1</strong> time in this session');
     expect(await visit(jar)).toContain('<strong>2</strong> times');
     expect(jar.get('sess')).toBe(token);
     expect((await state(jar)).visits).toBe(2);
   });
 
+  it('forbids framing and answers 400 to a URL it cannot read', async () => {
+    const response = await fetch(url);
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    for (const path of ['%E0%A4%A', '%', 'state%ZZ']) {
+      const bad = await fetch(`${url}${path}`);
+      expect(bad.status, path).toBe(400);
+      expect(bad.headers.getSetCookie(), path).toEqual([]);
+    }
+  });
+
   it('the cookie expires when the stored session does', async () => {
     const jar = new CookieJar();
-    await visit(jar);
+    await login(jar, 'ada');
     const expires = Date.parse(/Expires=([^;]+)/.exec(jar.lastSetCookie[0] ?? '')?.[1] ?? '');
     const { sessionId } = await state(jar);
     const stored = await demo.manager.store.get(sessionId as string);
@@ -64,13 +90,15 @@ describe('the demo over real HTTP', () => {
 
   it('a state read without changes sends no cookie', async () => {
     const jar = new CookieJar();
+    await login(jar, 'ada');
     await visit(jar);
     await state(jar);
     expect(jar.lastSetCookie).toEqual([]);
   });
 
-  it('logging in issues a new token, keeps the visits, and kills the old token', async () => {
+  it('logging in again issues a new token, keeps the visits, and kills the old token', async () => {
     const jar = new CookieJar();
+    await login(jar, 'alice');
     await visit(jar);
     await visit(jar);
     const before = jar.get('sess') as string;
@@ -168,15 +196,23 @@ describe('the demo over real HTTP', () => {
 });
 
 describe('behind an HTTPS proxy', () => {
-  it('marks the cookie Secure when the proxy says the request came over HTTPS', async () => {
+  it('names the cookie __Host-sess, Secure, when the proxy says the request came over HTTPS', async () => {
     const demo = await startDemo({ port: 0, storeUrl: 'memory:', trustProxy: true });
     try {
+      const form = (proto: string) => ({
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: new URL(demo.url).origin,
+          'x-forwarded-proto': proto,
+        },
+        body: 'name=grace',
+      });
       const jar = new CookieJar();
-      await jar.fetch(demo.url, { headers: { 'x-forwarded-proto': 'https' } });
-      expect(jar.lastSetCookie[0]).toContain('; Secure');
-      const plain = new CookieJar();
-      await plain.fetch(demo.url);
-      expect(plain.lastSetCookie[0]).not.toContain('Secure');
+      await jar.fetch(`${demo.url}login`, form('https'));
+      // Secure, and prefixed so that no subdomain or plain-http page can set it.
+      expect(jar.lastSetCookie[0]).toMatch(/^__Host-sess=.*; Secure/);
+      expect(jar.lastSetCookie[0]).not.toContain('Domain=');
     } finally {
       await demo.close();
     }
