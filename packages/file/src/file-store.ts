@@ -108,7 +108,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #fileMode: number;
   readonly #directoryMode: number;
   readonly #sweepers = new Set<Sweeper>();
+  /** Work of operations not yet finished, including any whose caller timed out. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** @throws InvalidOptionError for bad options or a directory the store cannot write. */
   constructor(options: FileStoreOptions) {
@@ -175,7 +178,18 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     }
     return this.#bounded('update', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#update(paths, record, ifVersion, deadline));
+      return this.#queue.run(paths.file, async (waited) => {
+        // Behind another write to this record, a compare-and-set has likely
+        // lost already. Versions are never reused, so a live record at another
+        // version is a final conflict: one read settles it, without the lock.
+        if (waited && ifVersion !== undefined) {
+          const current = await readRecordFile(paths.file);
+          if (current.kind === 'record' && this.#live(current.record)) {
+            if (current.record.version !== ifVersion) return OK_CONFLICT;
+          }
+        }
+        return this.#update(paths, record, ifVersion, deadline);
+      });
     });
   }
 
@@ -240,6 +254,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   /** Counts live records by streaming every shard and reading each file's expiry. */
   async count(): Promise<number> {
     this.#assertOpen();
+    return this.#track(this.#count());
+  }
+
+  async #count(): Promise<number> {
     const now = this.#now();
     let live = 0;
     await this.#walk('count', async (names, shardDir) => {
@@ -256,6 +274,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
     const except = assertDestroyByUser(userId, options);
+    return this.#track(this.#destroyByUser(userId, except));
+  }
+
+  async #destroyByUser(userId: string, except: string | undefined): Promise<number> {
     let destroyed = 0;
     try {
       for await (const names of inBatches(this.#users.entries(userId), BATCH)) {
@@ -279,12 +301,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async clearExpired(): Promise<number> {
     this.#assertOpen();
-    return (await this.#sweep()).deleted;
+    return (await this.#track(this.#sweep())).deleted;
   }
 
   /** Removes every record and user index entry. Files in `corrupt/` are kept. */
   async clear(): Promise<void> {
     this.#assertOpen();
+    await this.#track(this.#clear());
+  }
+
+  async #clear(): Promise<void> {
     await this.#walk('clear', async (names, shardDir) => {
       await Promise.all(
         names.map(async (name) => {
@@ -314,7 +340,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     this.#assertOpen();
     const sweeper = new IntervalSweeper(async () => {
       this.#assertOpen();
-      return this.#sweep();
+      return this.#track(this.#sweep());
     }, options);
     this.#sweepers.add(sweeper);
     const stop = sweeper.stop.bind(sweeper);
@@ -330,12 +356,22 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops the sweepers and refuses new operations, then waits for every
+   * operation already started, including one whose caller timed out: once
+   * `close()` resolves, the store writes nothing more to the directory.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     const sweepers = [...this.#sweepers];
     this.#sweepers.clear();
     await Promise.all(sweepers.map((s) => s.stop()));
+    while (this.#inflight.size > 0) await Promise.all(this.#inflight);
   }
 
   // ---- writes -------------------------------------------------------------
@@ -374,6 +410,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined) await this.#users.add(record.userId, paths);
       // Absent, expired or moved aside; every writer of this record holds the
       // lock first, so nothing can appear here before the rename.
+      checkDeadline(deadline);
       await this.#locks.publish(paths);
       held = false;
       return { ok: true, version };
@@ -408,6 +445,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       if (record.userId !== undefined && record.userId !== previousUser) {
         await this.#users.add(record.userId, paths);
       }
+      checkDeadline(deadline);
       await this.#locks.publish(paths);
       held = false;
     } finally {
@@ -439,6 +477,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         }
         if (current.kind !== 'record' || this.#live(current.record)) return false;
       }
+      checkDeadline(deadline);
       await unlinkIfExists(paths.file);
       if (this.#fsync) await fsyncDirectory(paths.shardDir);
       const userId = current.kind === 'record' ? current.record.userId : undefined;
@@ -458,6 +497,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       let wasLive = false;
       if (current.kind === 'record' && current.record.userId === userId) {
         wasLive = this.#live(current.record);
+        checkDeadline(deadline);
         await unlinkIfExists(paths.file);
         if (this.#fsync) await fsyncDirectory(paths.shardDir);
       } else if (current.kind === 'corrupt') {
@@ -635,11 +675,24 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   /** Runs one operation with its deadline, mapping file-system errors. */
   #bounded<T>(what: string, run: (deadline: number) => Promise<T>): Promise<T> {
+    // Also checked here, not only on entry: a walk over many records runs
+    // one bounded step per record, and stops at the first after close().
+    this.#assertOpen();
     const deadline = Date.now() + this.#timeoutMs;
     const work = run(deadline).catch((error: unknown) => {
       throw unavailable(error, what);
     });
-    return withTimeout(work, this.#timeoutMs, `FileStore.${what}`);
+    // The caller stops waiting at the timeout; the work may still be in a
+    // file-system call, and close() waits for it.
+    return withTimeout(this.#track(work), this.#timeoutMs, `FileStore.${what}`);
+  }
+
+  /** Registers work that close() must wait for. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(ignore, ignore);
+    this.#inflight.add(settled);
+    void settled.then(() => this.#inflight.delete(settled));
+    return work;
   }
 
   /** One step of a walk over many records, bounded like an operation. */
@@ -653,11 +706,17 @@ function toStored(record: ReadRecord): StoredSession {
   return userId === undefined ? { data, expiresAt, version } : { data, expiresAt, userId, version };
 }
 
+function ignore(): void {}
+
+/**
+ * Checked before a write starts and again before it takes effect: work whose
+ * caller has timed out stops there, so a write reported as failed does not
+ * land later (unless the timer fired during its final rename or unlink).
+ */
 function checkDeadline(deadline: number): void {
-  // A task that waited in the queue past its caller's timeout must not run late.
   if (Date.now() > deadline) {
     throw new StoreUnavailableError(
-      'The operation timed out waiting for earlier writes to the same session.',
+      'The operation ran past operationTimeoutMs and was abandoned before it took effect.',
     );
   }
 }

@@ -5,10 +5,15 @@
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<void>>();
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` after every task queued before it for `key`. The task learns
+   * whether it had to wait: another write to the same record may have changed
+   * what it is about to check.
+   */
+  run<T>(key: string, task: (waited: boolean) => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
     // Tails never reject, so the next task runs whatever this one did.
-    const result = previous ? previous.then(task) : task();
+    const result = previous ? previous.then(() => task(true)) : task(false);
     const settled = () => {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     };

@@ -13,7 +13,10 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   /** A connection whose oldest request has had no reply for this long is dropped. */
   readonly replyTimeoutMs: number;
-  /** After a failed connect, requests fail at once for this long instead of dialling again. */
+  /**
+   * After a connection attempt that timed out or broke (not one the server's
+   * host refused), requests fail at once for this long instead of dialling again.
+   */
   readonly retryDelayMs: number;
   readonly tls?: TlsOptions;
 }
@@ -38,6 +41,16 @@ export class ValueTooLargeError extends Error {
 }
 
 type Reply = MetaReply | Map<string, string>;
+
+function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | undefined)?.code;
+}
+
+function refused(label: string): Error {
+  return Object.assign(new ConnectionError(`${label} refused the connection.`), {
+    code: 'ECONNREFUSED',
+  });
+}
 
 interface Pending {
   readonly payload: Buffer;
@@ -107,7 +120,7 @@ export class Connection {
         return;
       }
       if (!this.#socket) {
-        if (performance.now() - this.#failedAt < this.#settings.retryDelayMs) {
+        if (this.#backingOff()) {
           reject(
             new ConnectionError(`${this.#label()} is unreachable.`, { cause: this.#lastFailure }),
           );
@@ -125,11 +138,24 @@ export class Connection {
     this.#drop(new ConnectionError('The memcached client was closed.'));
   }
 
+  /**
+   * True while requests should fail without dialling. A refused connection
+   * (nothing listens: the server is down or restarting) is not waited out:
+   * dialling again costs one round trip, so requests still fail fast, and the
+   * first request after the server is back goes through. A dial that timed
+   * out or broke would cost every request a full wait: that is backed off.
+   */
+  #backingOff(): boolean {
+    if (errorCode(this.#lastFailure) === 'ECONNREFUSED') return false;
+    return performance.now() - this.#failedAt < this.#settings.retryDelayMs;
+  }
+
   #label(): string {
     return `memcached ${this.#host}:${this.#port}`;
   }
 
   #connect(): void {
+    this.#lastFailure = undefined;
     const options = { host: this.#host, port: this.#port };
     const socket = this.#settings.tls
       ? tlsConnect({ ...this.#settings.tls, ...options })
@@ -143,11 +169,17 @@ export class Connection {
     connectTimer.unref();
     socket.once(this.#settings.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
+      // A dial to a local port nobody listens on can connect the socket to
+      // itself (TCP simultaneous open): that is a refusal, not a server.
+      if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+        socket.destroy(refused(this.#label()));
+        return;
+      }
       this.#handshake();
     });
     socket.on('data', (chunk: Buffer) => this.#parser.push(chunk));
     socket.on('error', (error) => {
-      this.#lastFailure = error;
+      if (this.#socket === socket) this.#lastFailure = error;
     });
     socket.on('close', () => {
       clearTimeout(connectTimer);

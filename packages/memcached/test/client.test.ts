@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { freePort } from '@sess/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/index.js';
@@ -35,16 +37,61 @@ describe('MemcachedClient', () => {
     expect(await pool.client.touch('ops', inAnHour())).toBe(false);
   });
 
-  it('fails fast when nothing listens, and again at once while the server stays down', async () => {
-    const client = new MemcachedClient({ servers: [`127.0.0.1:${await freePort()}`] });
+  it('fails at once when nothing listens, without waiting out the connect timeout', async () => {
+    // A connect timeout longer than the test's: a request that waited for it would hang the test.
+    const client = new MemcachedClient({
+      servers: [`127.0.0.1:${await freePort()}`],
+      connectTimeoutMs: 600_000,
+    });
     try {
       for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        await expect(client.get('k')).rejects.toThrow(/memcached/);
-        expect(performance.now() - started).toBeLessThan(250);
+        const error = await client.get('k').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(String((error as Error).message)).toMatch(/memcached 127\.0\.0\.1:\d+/);
+        expect(((error as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
       }
     } finally {
       await client.close();
+    }
+  });
+
+  it('uses a restarted server on the very next request, however long retryDelayMs is', async () => {
+    const own = await privatePool(1, { retryDelayMs: 600_000 });
+    try {
+      const server = own.servers[0]!;
+      await own.client.set('before', Buffer.from('1'), { exptime: inAnHour(), flags: 0 });
+      await server.kill();
+      await expect(own.client.get('before')).rejects.toThrow(/memcached/);
+      await server.start();
+      await own.client.set('after', Buffer.from('2'), { exptime: inAnHour(), flags: 0 });
+      expect((await own.client.get('after'))?.value.toString()).toBe('2');
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('after a dial that timed out, fails at once for retryDelayMs instead of dialling again', async () => {
+    // A server that accepts connections and never answers: the handshake times out.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { port } = silent.address() as AddressInfo;
+    const client = new MemcachedClient({
+      servers: [`127.0.0.1:${port}`],
+      replyTimeoutMs: 50,
+      retryDelayMs: 600_000,
+    });
+    try {
+      const first = (await client.get('k').catch((e: unknown) => e)) as Error;
+      expect(String((first.cause as Error | undefined)?.message)).toMatch(/sent no reply/);
+      // "unreachable" is the answer given without dialling.
+      await expect(client.get('k')).rejects.toThrow(/is unreachable/);
+    } finally {
+      await client.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await once(silent, 'close');
     }
   });
 

@@ -1,4 +1,4 @@
-import { freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+import { ask, freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
 
 export interface MemcachedServer extends ManagedProcess {
   readonly location: string;
@@ -12,6 +12,10 @@ export async function startMemcached(extraArgs: readonly string[] = []): Promise
     command: 'memcached',
     args: ['-l', LOOPBACK, '-p', String(port), '-U', '0', ...user, ...extraArgs],
     port,
+    ready: async () => {
+      const reply = await ask(port, 'version\r\n');
+      if (!reply.startsWith('VERSION')) throw new Error(`memcached answered version with ${reply}`);
+    },
   });
   return { ...server, location: `${LOOPBACK}:${port}` };
 }

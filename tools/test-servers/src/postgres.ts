@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findBinary, tryOutput, unprivilegedUser } from './binaries.js';
-import { freePort, LOOPBACK, type ManagedProcess, waitForPort } from './process.js';
+import {
+  freePort,
+  LOOPBACK,
+  type ManagedProcess,
+  waitForPort,
+  waitForPortClosed,
+} from './process.js';
 
 const run = promisify(execFile);
 
@@ -101,6 +107,7 @@ export async function startPostgres(
     if (!running) return;
     running = false;
     await run(pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w'], { ...as, cwd: dir });
+    await waitForPortClosed(port);
   };
 
   await start();

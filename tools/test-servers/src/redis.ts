@@ -1,4 +1,4 @@
-import { freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+import { ask, freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
 
 export interface RedisServer extends ManagedProcess {
   readonly url: string;
@@ -21,6 +21,10 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
       ...extraArgs,
     ],
     port,
+    ready: async () => {
+      const reply = await ask(port, 'PING\r\n');
+      if (!reply.startsWith('+PONG')) throw new Error(`redis-server answered PING with ${reply}`);
+    },
   });
   return { ...server, url: `redis://${LOOPBACK}:${port}` };
 }

@@ -1,31 +1,57 @@
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { describe, it } from 'vitest';
-import { startRedis } from '../src/index.js';
+import { ask, ephemeralRange, freePort, startMemcached, startRedis } from '../src/index.js';
 
-function ping(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** Resolves with the error of a connection attempt, or undefined if one was accepted. */
+function dial(port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
     const socket = new Socket();
-    socket.once('error', reject);
-    socket.once('data', (data) => {
+    socket.once('connect', () => {
       socket.destroy();
-      resolve(data.toString());
+      resolve(undefined);
     });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.once('error', resolve);
+    socket.connect(port, '127.0.0.1');
   });
 }
 
 describe('private servers', () => {
-  it('a private redis answers, dies on kill and comes back on the same port', async () => {
+  it('a private redis answers as soon as start resolves, and its port is closed as soon as kill resolves', async () => {
     const redis = await startRedis();
     try {
-      assert.equal(await ping(redis.port), '+PONG\r\n');
+      // No wait and no retry: each step is checked the moment the previous one resolved.
+      assert.equal(await ask(redis.port, 'PING\r\n'), '+PONG\r\n');
       await redis.kill();
-      await assert.rejects(ping(redis.port), /ECONNREFUSED/);
+      assert.equal((await dial(redis.port))?.code, 'ECONNREFUSED');
       await redis.start();
-      assert.equal(await ping(redis.port), '+PONG\r\n');
+      assert.equal(await ask(redis.port, 'PING\r\n'), '+PONG\r\n');
     } finally {
       await redis.dispose();
+    }
+  });
+
+  it('a private memcached answers as soon as start resolves, and its port is closed as soon as kill resolves', async () => {
+    const memcached = await startMemcached();
+    try {
+      for (let round = 0; round < 3; round++) {
+        assert.match(await ask(memcached.port, 'version\r\n'), /^VERSION /);
+        await memcached.kill();
+        assert.equal((await dial(memcached.port))?.code, 'ECONNREFUSED');
+        await memcached.start();
+      }
+      assert.match(await ask(memcached.port, 'version\r\n'), /^VERSION /);
+    } finally {
+      await memcached.dispose();
+    }
+  });
+
+  it('hands out ports below the ephemeral range, which no outgoing connection can take', async () => {
+    const [low] = ephemeralRange();
+    for (let i = 0; i < 20; i++) {
+      const port = await freePort();
+      assert.ok(port < low, `port ${port} is in the ephemeral range from ${low}`);
+      assert.ok(port >= 1024, `port ${port} is privileged`);
     }
   });
 });

@@ -164,3 +164,31 @@ export function createContext(
   };
   return context;
 }
+
+/**
+ * Runs a test body, then its clean-up, whatever the body did. When both fail
+ * the body's failure is the one reported: a clean-up that failed because the
+ * test did is a symptom, and must not hide the cause.
+ */
+export async function afterwards(body: () => Promise<void>, cleanUp: () => Promise<void>) {
+  let failure: { error: unknown } | undefined;
+  try {
+    await body();
+  } catch (error) {
+    failure = { error };
+  }
+  try {
+    await cleanUp();
+  } catch (error) {
+    if (!failure) throw error;
+    throw new AggregateError(
+      [failure.error, error],
+      `${messageOf(failure.error)} (and cleaning up after it failed too: ${messageOf(error)})`,
+    );
+  }
+  if (failure) throw failure.error;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

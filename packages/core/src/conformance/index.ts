@@ -15,6 +15,7 @@
 import type { StoreCapabilities } from '../contract.js';
 import { InvalidOptionError } from '../errors.js';
 import {
+  afterwards,
   createContext,
   manualClock,
   nextNamespace,
@@ -104,24 +105,28 @@ async function runOne(
   const wantsClock = () => learned.expiry === 'sweep' && !spec.realTime;
   let clock = wantsClock() ? manualClock() : undefined;
   let scope = new StoreScope(options, clock);
-  try {
-    let namespace = nextNamespace();
-    let handle = await scope.open(namespace);
-    const firstOfItsKind = learned.expiry === undefined;
-    learned.expiry = handle.store.capabilities.expiry;
-    if (firstOfItsKind && wantsClock()) {
-      await scope.closeAll();
-      clock = manualClock();
-      scope = new StoreScope(options, clock);
-      namespace = nextNamespace();
-      handle = await scope.open(namespace);
-    }
-    const unmet = unmetRequirement(spec.requires ?? [], handle.store.capabilities);
-    if (unmet !== undefined) return skipAtRunTime(runnerContext, unmet);
-    await spec.run(createContext(handle, namespace, scope, clock, timing, options));
-  } finally {
-    await scope.closeAll();
-  }
+  await afterwards(
+    async () => {
+      let namespace = nextNamespace();
+      let handle = await scope.open(namespace);
+      const firstOfItsKind = learned.expiry === undefined;
+      learned.expiry = handle.store.capabilities.expiry;
+      if (firstOfItsKind && wantsClock()) {
+        await scope.closeAll();
+        clock = manualClock();
+        scope = new StoreScope(options, clock);
+        namespace = nextNamespace();
+        handle = await scope.open(namespace);
+      }
+      const unmet = unmetRequirement(spec.requires ?? [], handle.store.capabilities);
+      if (unmet !== undefined) {
+        skipAtRunTime(runnerContext, unmet);
+        return;
+      }
+      await spec.run(createContext(handle, namespace, scope, clock, timing, options));
+    },
+    () => scope.closeAll(),
+  );
 }
 
 function unmetRequirement(

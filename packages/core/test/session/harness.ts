@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterwards } from '../../src/conformance/context.js';
 import type {
   SessionRecord,
   SessionStore,
@@ -229,10 +230,9 @@ export function ruleFor(factory: LifecycleStoreFactory, test: TestFunction): Rul
   return (name, body) =>
     test(name, async (context) => {
       const world = await openWorld(factory);
-      try {
-        await body(world, (reason) => context.skip(reason));
-      } finally {
-        await world.close();
-      }
+      await afterwards(
+        () => body(world, (reason) => context.skip(reason)),
+        () => world.close(),
+      );
     });
 }

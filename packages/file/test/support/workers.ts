@@ -12,6 +12,7 @@ export class Worker {
   readonly child: ChildProcess;
   readonly errors: string[] = [];
   readonly ready: Promise<void>;
+  /** The worker's result, once it has sent it and exited. */
   readonly done: Promise<Done>;
   readonly exited: Promise<NodeJS.Signals | number | null>;
 
@@ -21,8 +22,10 @@ export class Worker {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...as,
     });
+    // 'close', not 'exit': 'exit' can come before the last IPC messages are
+    // delivered, and a worker that sent its result would look silent.
     this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve(signal ?? code)),
+      this.child.once('close', (code, signal) => resolve(signal ?? code)),
     );
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (message: WorkerMessage) => {
@@ -33,14 +36,21 @@ export class Worker {
         reject(new Error(`worker exited before it was ready: ${this.errors.join('\n')}`)),
       );
     });
+    // The result counts once the process has exited too: a test that goes on
+    // to inspect or remove the directory must not race the worker's last writes.
     this.done = new Promise((resolve, reject) => {
+      let result: Done | undefined;
       this.child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'done') resolve(message);
+        if (message.type === 'done') result = message;
       });
       void this.exited.then((how) =>
-        reject(
-          new Error(`worker exited (${String(how)}) without a result: ${this.errors.join('\n')}`),
-        ),
+        result
+          ? resolve(result)
+          : reject(
+              new Error(
+                `worker exited (${String(how)}) without a result: ${this.errors.join('\n')}`,
+              ),
+            ),
       );
     });
     // Whichever of the two is not awaited must not become an unhandled rejection.
