@@ -8,6 +8,7 @@ export {
   LOOPBACK,
   type ManagedProcess,
   manageProcess,
+  type PausableProcess,
   type ProcessSpec,
   waitForPort,
   waitForPortClosed,
