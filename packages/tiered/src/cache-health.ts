@@ -128,7 +128,8 @@ export class CacheHealth {
       // A write still going to the durable store may land after anything we
       // invalidate now: wait for it (it adds its session to the list).
       while (this.#pending.size > 0 || this.#degradedWrites > 0) {
-        if (this.#pending.size === 0) throw new Error('a write that bypassed the cache is in flight');
+        if (this.#pending.size === 0)
+          throw new Error('a write that bypassed the cache is in flight');
         for (const [id, { token, seq }] of [...this.#pending]) {
           await invalidate(id, token);
           // Remembered again during the await: keep it for the next pass.

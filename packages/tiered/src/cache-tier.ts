@@ -6,17 +6,19 @@ import {
   type SessionStore,
   type StoredSession,
   StoreUnavailableError,
-  withTimeout,
   type WriteResult,
+  withTimeout,
 } from '@sess/core';
 import type { CacheHealth } from './cache-health.js';
 import { type CacheEntry, decodeEntry, encodeMark, encodeValue } from './entries.js';
 import type { Counters } from './stats.js';
 
 /** What a read found in the cache: an entry and the cache record's version, or nothing. */
-export type Seen =
-  | { readonly entry: CacheEntry; readonly version: string; readonly expiresAt: number }
-  | null;
+export type Seen = {
+  readonly entry: CacheEntry;
+  readonly version: string;
+  readonly expiresAt: number;
+} | null;
 
 /** A write's mark in the cache, held from before its durable call until after it. */
 export interface Fence {
@@ -172,7 +174,14 @@ export class CacheTier {
             'create',
           );
           if (created.ok) {
-            return { id, token, version: created.version, writers: [token], expiresAt, base: undefined };
+            return {
+              id,
+              token,
+              version: created.version,
+              writers: [token],
+              expiresAt,
+              base: undefined,
+            };
           }
           continue;
         }
@@ -189,7 +198,8 @@ export class CacheTier {
             ? entry.record
             : undefined;
         const updated = await this.#cas(id, this.#mark(writers, until), seen.version, deadline);
-        if (updated.ok) return { id, token, version: updated.version, writers, expiresAt: until, base };
+        if (updated.ok)
+          return { id, token, version: updated.version, writers, expiresAt: until, base };
       }
       throw new Error('the entry kept changing');
     } catch (error) {
@@ -208,10 +218,8 @@ export class CacheTier {
   async release(fence: Fence, after: StoredSession | undefined, deadline: Deadline): Promise<void> {
     const { id, token } = fence;
     try {
-      let through =
-        after !== undefined && fence.base !== undefined && fence.writers.length === 1
-          ? after
-          : undefined;
+      // Only a write that replaced a value (then it was the only writer) may leave one.
+      let through = fence.base !== undefined ? after : undefined;
       // A "log out everywhere" of this user may be under way and not see this write.
       if (through?.userId !== undefined && (await this.#userMarked(through.userId, deadline))) {
         through = undefined;
@@ -273,17 +281,9 @@ export class CacheTier {
     const record = { data: USER_MARK, expiresAt: this.#options.now() + this.#options.fenceTtlMs };
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const updated = await this.#call(
-          deadline,
-          () => this.#cache.update(key, record),
-          'update',
-        );
+        const updated = await this.#call(deadline, () => this.#cache.update(key, record), 'update');
         if (updated.ok) return true;
-        const created = await this.#call(
-          deadline,
-          () => this.#cache.create(key, record),
-          'create',
-        );
+        const created = await this.#call(deadline, () => this.#cache.create(key, record), 'create');
         if (created.ok) return true;
       }
       throw new Error('the entry kept changing');
@@ -337,7 +337,11 @@ export class CacheTier {
     try {
       const stored = await this.#call(deadline, () => this.#cache.get(id), 'get', force);
       if (stored === null) return null;
-      return { entry: decodeEntry(stored.data), version: stored.version, expiresAt: stored.expiresAt };
+      return {
+        entry: decodeEntry(stored.data),
+        version: stored.version,
+        expiresAt: stored.expiresAt,
+      };
     } catch (error) {
       if (!(error instanceof CorruptRecordError)) throw error;
       // The cache store cannot read its own record: nothing to serve, and
@@ -353,7 +357,12 @@ export class CacheTier {
     deadline: Deadline,
     force = false,
   ): Promise<WriteResult> {
-    return this.#call(deadline, () => this.#cache.update(id, record, { ifVersion }), 'update', force);
+    return this.#call(
+      deadline,
+      () => this.#cache.update(id, record, { ifVersion }),
+      'update',
+      force,
+    );
   }
 
   /**
@@ -361,19 +370,22 @@ export class CacheTier {
    * marks the cache down, so the rest of this operation and the next ones
    * do without it.
    */
-  async #call<T>(deadline: Deadline, call: () => Promise<T>, what: string, force = false): Promise<T> {
+  async #call<T>(
+    deadline: Deadline,
+    call: () => Promise<T>,
+    what: string,
+    force = false,
+  ): Promise<T> {
     if (!force && !this.#health.usable) throw SKIP;
     const remaining = Math.floor(deadline - performance.now());
     if (remaining < 1) {
-      this.#down(new StoreUnavailableError(`The cache ran out of its ${this.#options.timeoutMs} ms budget.`));
+      this.#down(
+        new StoreUnavailableError(`The cache ran out of its ${this.#options.timeoutMs} ms budget.`),
+      );
       throw SKIP;
     }
     try {
-      return await withTimeout(
-        Promise.resolve().then(call),
-        remaining,
-        `cache ${what}`,
-      );
+      return await withTimeout(Promise.resolve().then(call), remaining, `cache ${what}`);
     } catch (error) {
       if (error instanceof StoreUnavailableError) this.#down(error);
       throw error;

@@ -21,7 +21,10 @@ export interface TieredStoreOptions {
    * `operationTimeoutMs` if lower.
    */
   readonly cacheTimeoutMs?: number;
-  /** After a cache failure, how long the cache is bypassed before it is tried again. Default 1000 ms. */
+  /**
+   * After a cache failure, how long the cache is bypassed before it is tried
+   * again (by the next operation, in the background). Default 1000 ms.
+   */
   readonly cacheRetryMs?: number;
   /**
    * How long a write's mark holds fills back when the write cannot take it off
@@ -84,7 +87,7 @@ export function resolveOptions(options: TieredStoreOptions): ResolvedOptions {
     'cacheTimeoutMs',
     options.cacheTimeoutMs ?? Math.min(DEFAULT_CACHE_TIMEOUT_MS, cacheOwnTimeout ?? Infinity),
   );
-  const cacheRetryMs = positive('cacheRetryMs', options.cacheRetryMs ?? 1_000);
+  const cacheRetryMs = positive('cacheRetryMs', options.cacheRetryMs ?? 1_000, 0);
   const fenceTtlMs = positive('fenceTtlMs', options.fenceTtlMs ?? 30_000);
   const maxCacheAgeMs = positive('maxCacheAgeMs', options.maxCacheAgeMs ?? 300_000);
   const durableProbeMs = positive('durableProbeMs', options.durableProbeMs ?? 1_000);
@@ -145,9 +148,9 @@ function deriveCapabilities(
   });
 }
 
-function positive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`${name} must be a positive integer number of ms.`);
+function positive(name: string, value: unknown, min = 1): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidOptionError(`${name} must be an integer number of ms, at least ${min}.`);
   }
   return value;
 }

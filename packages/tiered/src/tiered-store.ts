@@ -16,13 +16,16 @@ import {
   StoreUnavailableError,
   UnsupportedOperationError,
   type UpdateOptions,
-  withTimeout,
   type WriteResult,
+  withTimeout,
 } from '@sess/core';
 import { CacheHealth } from './cache-health.js';
 import { CacheTier } from './cache-tier.js';
 import { type ResolvedOptions, resolveOptions, type TieredStoreOptions } from './options.js';
 import { type Counters, newCounters, type TieredStats, type TieredStoreEvents } from './stats.js';
+
+const probePrefix = randomBytes(16).toString('base64url');
+let probeSequence = 0;
 
 /** Sessions remembered for invalidation while the cache is down, at most. */
 const PENDING_LIMIT = 100_000;
@@ -60,7 +63,7 @@ export class TieredStore extends EventEmitter<TieredStoreEvents> implements Sess
   /** Work that outlives the operation that started it: recoveries, probes. */
   readonly #background = new Set<Promise<unknown>>();
   /** A valid id no session uses, read to see whether a store answers. */
-  readonly #probeId = `probe_${randomBytes(16).toString('base64url')}`;
+  readonly #probeId = `probe_${probePrefix}${(probeSequence++).toString(36)}`;
   #durableDownSince: number | undefined;
   #durableCheckedAt = performance.now();
   #probing = false;
@@ -200,7 +203,9 @@ export class TieredStore extends EventEmitter<TieredStoreEvents> implements Sess
       const before = this.#cache.phase();
       const marked = await this.#cache.markUser(userId, before);
       const ids = (await this.#listUser(userId)).filter((id) => id !== except);
-      const fences = marked ? await Promise.all(ids.map((id) => this.#cache.fence(id, before))) : [];
+      const fences = marked
+        ? await Promise.all(ids.map((id) => this.#cache.fence(id, before)))
+        : [];
       const unfenced = ids.filter((_, i) => fences[i] === undefined);
       for (const _ of unfenced) this.#health.beginDegradedWrite();
       let destroyed: number;

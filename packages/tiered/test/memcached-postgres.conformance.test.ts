@@ -1,11 +1,6 @@
 import { runStoreConformance } from '@sess/core/conformance';
 import { afterAll, describe, it } from 'vitest';
-import {
-  memcachedCache,
-  openTiers,
-  privatePostgres,
-  sharedPostgres,
-} from './support/tiers.js';
+import { memcachedCache, openTiers, privatePostgres, sharedPostgres } from './support/tiers.js';
 
 // Memcached in front of PostgreSQL: the whole suite on a private memcached and
 // a schema of the shared PostgreSQL; then the fault tier with a private
