@@ -25,6 +25,8 @@ const SHARED_POSTGRES =
 /** One kind of cache, on a private server: opens a store per namespace, plants damage. */
 export interface CacheServer {
   readonly server: RedisServer | MemcachedServer;
+  /** Sends a raw command (Redis only). */
+  readonly command?: (args: string[]) => Promise<unknown>;
   open(namespace: string, options?: { operationTimeoutMs?: number }): SessionStore;
   /** Writes bytes that are no entry of ours under a session id. */
   plant(namespace: string, id: string, text: string): Promise<void>;
@@ -44,13 +46,14 @@ export interface DurableDatabase {
 // Reconnect quickly, so the cache is back soon after a restart.
 const backoff = (attempt: number) => Math.min(50 * attempt, 500);
 
-export async function redisCache(): Promise<CacheServer> {
-  const server = await startRedis();
+export async function redisCache(serverArgs: readonly string[] = []): Promise<CacheServer> {
+  const server = await startRedis(serverArgs);
   const client = createClient({ url: server.url, socket: { reconnectStrategy: backoff } });
   client.on('error', () => {});
   await client.connect();
   return {
     server,
+    command: (args) => client.sendCommand(args),
     open: (namespace, options = {}) =>
       new RedisStore({ client, prefix: `${namespace}:`, ...options }),
     async plant(namespace, id, text) {
