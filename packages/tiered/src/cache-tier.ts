@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  asUnavailable,
   type Clock,
   CorruptRecordError,
   type SessionRecord,
@@ -7,9 +8,9 @@ import {
   type StoredSession,
   StoreUnavailableError,
   type WriteResult,
-  withTimeout,
 } from '@sess/core';
 import type { CacheHealth } from './cache-health.js';
+import { Deadlines } from './deadlines.js';
 import { type CacheEntry, decodeEntry, encodeMark, encodeValue } from './entries.js';
 import type { Counters } from './stats.js';
 
@@ -33,12 +34,12 @@ export interface Fence {
   readonly base: StoredSession | undefined;
 }
 
-/** A point in (monotonic) time by which one phase of an operation must be done with the cache. */
+/** A time (on `Deadlines.now()`) by which one phase of an operation must be done with the cache. */
 export type Deadline = number;
 
 export interface CacheTierOptions {
   readonly now: Clock;
-  /** Budget of one phase of an operation (before or after its durable call). */
+  /** Budget of one phase of an operation (a read, or before or after its durable call). */
   readonly timeoutMs: number;
   /** Life of a writer's mark: longer than any durable write can take to land. */
   readonly fenceTtlMs: number;
@@ -57,6 +58,21 @@ const MIN_CACHED_LIFE_MS = 250;
  */
 const MAX_ATTEMPTS = 16;
 const USER_MARK = 'u1:';
+const FOREIGN_SEEN: Seen = Object.freeze({
+  entry: Object.freeze({ kind: 'foreign' }),
+  version: '',
+  expiresAt: 0,
+});
+
+function same<T>(outcome: T): T {
+  return outcome;
+}
+
+function toSeen(stored: StoredSession | null): Seen {
+  return stored === null
+    ? null
+    : { entry: decodeEntry(stored.data), version: stored.version, expiresAt: stored.expiresAt };
+}
 
 /** Thrown (internally) when a phase must do without the cache. */
 class Skip extends Error {}
@@ -83,28 +99,47 @@ export class CacheTier {
   readonly #cache: SessionStore;
   readonly #health: CacheHealth;
   readonly #options: CacheTierOptions;
+  readonly #deadlines: Deadlines;
 
   constructor(cache: SessionStore, health: CacheHealth, options: CacheTierOptions) {
     this.#cache = cache;
     this.#health = health;
     this.#options = options;
+    this.#deadlines = new Deadlines(tickFor(options.timeoutMs));
+  }
+
+  /** Gives up the calls still waiting and stops the timer. */
+  close(): void {
+    this.#deadlines.stop();
   }
 
   /** The deadline of a phase starting now. */
   phase(): Deadline {
-    return performance.now() + this.#options.timeoutMs;
+    return this.#deadlines.now() + this.#options.timeoutMs;
   }
 
-  /** The cache entry of `id`; undefined when the cache cannot be read now. */
-  async read(id: string, deadline: Deadline): Promise<Seen | undefined> {
+  /** The cache entry of `id` (a phase of its own); undefined when the cache cannot be read now. */
+  read(id: string): Promise<Seen | undefined> {
     if (!this.#health.readable) {
       this.#options.counters.cacheBypassed++;
-      return undefined;
+      return Promise.resolve(undefined);
+    }
+    // The usual case needs no clock at all: the cache store's own bound fits the budget.
+    const own = this.#cache.capabilities.operationTimeoutMs;
+    if (own !== undefined && own > this.#options.timeoutMs) {
+      return this.#call(
+        this.phase(),
+        () => this.#cache.get(id),
+        'get',
+        false,
+        toSeen,
+        this.#readFailure,
+      );
     }
     try {
-      return await this.#read(id, deadline);
-    } catch {
-      return undefined;
+      return this.#cache.get(id).then(toSeen, this.#readFailure);
+    } catch (error) {
+      return Promise.resolve(this.#readFailure(error));
     }
   }
 
@@ -333,21 +368,18 @@ export class CacheTier {
     }
   }
 
-  async #read(id: string, deadline: Deadline, force = false): Promise<Seen> {
-    try {
-      const stored = await this.#call(deadline, () => this.#cache.get(id), 'get', force);
-      if (stored === null) return null;
-      return {
-        entry: decodeEntry(stored.data),
-        version: stored.version,
-        expiresAt: stored.expiresAt,
-      };
-    } catch (error) {
-      if (!(error instanceof CorruptRecordError)) throw error;
-      // The cache store cannot read its own record: nothing to serve, and
-      // a writer clears it out of the way.
-      return { entry: { kind: 'foreign' }, version: '', expiresAt: 0 };
-    }
+  #read(id: string, deadline: Deadline, force = false): Promise<Seen> {
+    return this.#call(
+      deadline,
+      () => this.#cache.get(id),
+      'get',
+      force,
+      toSeen,
+      (error) =>
+        // The cache store cannot read its own record: nothing to serve, and a
+        // writer clears it out of the way.
+        error instanceof CorruptRecordError ? FOREIGN_SEEN : this.#fail(error),
+    );
   }
 
   #cas(
@@ -366,31 +398,58 @@ export class CacheTier {
   }
 
   /**
-   * One cache call within the phase's deadline. A failure or a timeout
-   * marks the cache down, so the rest of this operation and the next ones
-   * do without it.
+   * One cache call within the phase's deadline, its outcome mapped by
+   * `value`, its failure by `failure`. A failure or a timeout marks the
+   * cache down, so the rest of this operation and the next ones do without
+   * it.
    */
-  async #call<T>(
+  #call<T, R = T>(
     deadline: Deadline,
-    call: () => Promise<T>,
+    send: () => Promise<T>,
     what: string,
     force = false,
-  ): Promise<T> {
-    if (!force && !this.#health.usable) throw SKIP;
-    const remaining = Math.floor(deadline - performance.now());
-    if (remaining < 1) {
-      this.#down(
-        new StoreUnavailableError(`The cache ran out of its ${this.#options.timeoutMs} ms budget.`),
-      );
-      throw SKIP;
-    }
+    value: (outcome: T) => R = same as (outcome: T) => R,
+    failure: (error: unknown) => R = this.#fail,
+  ): Promise<R> {
+    let call: Promise<T>;
+    let remaining: number;
     try {
-      return await withTimeout(Promise.resolve().then(call), remaining, `cache ${what}`);
+      if (!force && !this.#health.usable) return Promise.resolve(failure(SKIP));
+      remaining = deadline - this.#deadlines.now();
+      if (remaining < 1) {
+        this.#down(
+          new StoreUnavailableError(
+            `The cache ran out of its ${this.#options.timeoutMs} ms budget.`,
+          ),
+        );
+        return Promise.resolve(failure(SKIP));
+      }
+      call = send();
     } catch (error) {
-      if (error instanceof StoreUnavailableError) this.#down(error);
-      throw error;
+      return Promise.reject(error);
     }
+    // A cache store bounds its own calls: when its bound fits the budget left,
+    // it is the bound, and no timer of ours is needed (the common case: a read).
+    const own = this.#cache.capabilities.operationTimeoutMs;
+    if (own === undefined || own <= remaining) return call.then(value, failure);
+    return this.#deadlines.bound(call, deadline, `cache ${what}`, value, failure);
   }
+
+  /** A failed call: marks the cache down if it is unavailable, and rejects. */
+  readonly #fail = (error: unknown): never => {
+    const failure = error === SKIP ? error : asUnavailable(error, 'cache call');
+    if (failure instanceof StoreUnavailableError) this.#down(failure);
+    throw failure;
+  };
+
+  /** A failed read on the hit path: a record the cache cannot decode is foreign; else nothing. */
+  readonly #readFailure = (error: unknown): Seen | undefined => {
+    if (error instanceof CorruptRecordError) return FOREIGN_SEEN;
+    if (error === SKIP) return undefined;
+    const failure = asUnavailable(error, 'cache get');
+    if (failure instanceof StoreUnavailableError) this.#down(failure);
+    return undefined;
+  };
 
   /**
    * A fence or release that could not finish marks the cache down (if the
@@ -427,4 +486,9 @@ export class CacheTier {
  */
 function userMarkKey(userId: string): string {
   return `t-${createHash('sha256').update(userId).digest('base64url')}`;
+}
+
+/** How late a call may be given up after its deadline: a tenth of the budget, 5 to 50 ms. */
+export function tickFor(timeoutMs: number): number {
+  return Math.max(5, Math.min(50, Math.floor(timeoutMs / 10)));
 }

@@ -50,31 +50,37 @@ export function encodeMark(writers: readonly string[]): string {
 }
 
 export function decodeEntry(text: string): CacheEntry {
-  if (text.startsWith(MARK)) {
+  if (!text.startsWith(VALUE)) {
+    if (!text.startsWith(MARK)) return FOREIGN;
     const list = text.slice(MARK.length);
     return { kind: 'mark', writers: list === '' ? [] : list.split(',') };
   }
-  if (!text.startsWith(VALUE)) return FOREIGN;
-  const end = text.indexOf('\n');
-  if (end < 0) return FOREIGN;
-  const [expiry, versionLength, userLength, extra] = text.slice(VALUE.length, end).split(':');
-  const expiresAt = Number(expiry);
-  const v = Number(versionLength);
-  const u = userLength === '' ? 0 : Number(userLength);
-  if (
-    extra !== undefined ||
-    !Number.isSafeInteger(expiresAt) ||
-    !Number.isSafeInteger(v) ||
-    !Number.isSafeInteger(u) ||
-    v < 1 ||
-    (userLength !== '' && u < 1) ||
-    end + 1 + v + u > text.length
-  ) {
-    return FOREIGN;
-  }
-  const version = text.slice(end + 1, end + 1 + v);
-  const data = text.slice(end + 1 + v + u);
-  if (userLength === '') return { kind: 'value', record: { data, expiresAt, version } };
-  const userId = text.slice(end + 1 + v, end + 1 + v + u);
+  // Runs on every cache hit: the header is read in place, digit by digit.
+  const afterExpiry = text.indexOf(':', VALUE.length);
+  const afterVersion = text.indexOf(':', afterExpiry + 1);
+  const end = text.indexOf('\n', afterVersion + 1);
+  if (afterExpiry < 0 || afterVersion < 0 || end < 0) return FOREIGN;
+  const expiresAt = digits(text, VALUE.length, afterExpiry);
+  const v = digits(text, afterExpiry + 1, afterVersion);
+  const hasUser = end > afterVersion + 1;
+  const u = hasUser ? digits(text, afterVersion + 1, end) : 0;
+  const start = end + 1;
+  if (expiresAt < 0 || v < 1 || (hasUser && u < 1) || start + v + u > text.length) return FOREIGN;
+  const version = text.slice(start, start + v);
+  const data = text.slice(start + v + u);
+  if (!hasUser) return { kind: 'value', record: { data, expiresAt, version } };
+  const userId = text.slice(start + v, start + v + u);
   return { kind: 'value', record: { data, expiresAt, userId, version } };
+}
+
+/** The decimal number in `text` from `from` to `to`; -1 unless it is 1 to 15 digits. */
+function digits(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }

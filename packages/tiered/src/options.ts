@@ -5,6 +5,7 @@ import {
   type StoreCapabilities,
   systemClock,
 } from '@sess/core';
+import { tickFor } from './cache-tier.js';
 import { VALUE_OVERHEAD_BYTES } from './entries.js';
 
 export interface TieredStoreOptions {
@@ -15,10 +16,11 @@ export interface TieredStoreOptions {
   /** The clock; give the durable store the same one. Default `Date.now`. */
   readonly now?: Clock;
   /**
-   * Time the cache gets in each phase of an operation (before and after the
-   * durable call). Past it the cache is marked down and the operation goes on
-   * with the durable store alone. Default 250 ms, or the cache's own
-   * `operationTimeoutMs` if lower.
+   * Time the cache gets in each phase of an operation (a read; before and
+   * after the durable call). Past it the cache is marked down and the
+   * operation goes on with the durable store alone. Default: the cache's own
+   * `operationTimeoutMs` (give the cache store a short one, say 250 ms), or
+   * 250 ms for a cache that does no I/O.
    */
   readonly cacheTimeoutMs?: number;
   /**
@@ -82,19 +84,18 @@ export function resolveOptions(options: TieredStoreOptions): ResolvedOptions {
   if (durableDownReads !== 'reject' && durableDownReads !== 'cache') {
     throw new InvalidOptionError("durableDownReads must be 'reject' or 'cache'.");
   }
-  const cacheOwnTimeout = cache.capabilities.operationTimeoutMs;
   const cacheTimeoutMs = positive(
     'cacheTimeoutMs',
-    options.cacheTimeoutMs ?? Math.min(DEFAULT_CACHE_TIMEOUT_MS, cacheOwnTimeout ?? Infinity),
+    options.cacheTimeoutMs ?? cache.capabilities.operationTimeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,
   );
   const cacheRetryMs = positive('cacheRetryMs', options.cacheRetryMs ?? 1_000, 0);
   const fenceTtlMs = positive('fenceTtlMs', options.fenceTtlMs ?? 30_000);
   const maxCacheAgeMs = positive('maxCacheAgeMs', options.maxCacheAgeMs ?? 300_000);
   const durableProbeMs = positive('durableProbeMs', options.durableProbeMs ?? 1_000);
   const durableTimeoutMs = durable.capabilities.operationTimeoutMs ?? 0;
-  // A reader's lease covers one durable read and the cache calls around it;
+  // A reader's lease covers one durable read and the cache phases around it;
   // the extra second absorbs a cache that keeps time in whole seconds.
-  const leaseTtlMs = durableTimeoutMs + 2 * cacheTimeoutMs + 1_000;
+  const leaseTtlMs = durableTimeoutMs + 3 * phaseMs(cacheTimeoutMs) + 1_000;
   if (fenceTtlMs < leaseTtlMs) {
     throw new InvalidOptionError(
       `fenceTtlMs must be at least ${leaseTtlMs} ms: longer than a durable call and the cache calls around it.`,
@@ -142,10 +143,16 @@ function deriveCapabilities(
     clear: d.clear && c.clear,
     ttlResolutionMs: d.ttlResolutionMs,
     maxPayloadBytes: Math.min(d.maxPayloadBytes, cacheRoom),
-    // The longest operation, "log out everywhere": the cache before, a
-    // listing and the logout on the durable store, the cache after.
-    operationTimeoutMs: 2 * durableTimeoutMs + 2 * cacheTimeoutMs,
+    // The longest paths: a read that misses (three cache phases around one
+    // durable read), "log out everywhere" (two cache phases around a listing
+    // and the logout on the durable store).
+    operationTimeoutMs: 2 * durableTimeoutMs + 3 * phaseMs(cacheTimeoutMs),
   });
+}
+
+/** The longest a cache phase takes: its budget, and the tick that notices it ran out. */
+function phaseMs(cacheTimeoutMs: number): number {
+  return cacheTimeoutMs + tickFor(cacheTimeoutMs);
 }
 
 function positive(name: string, value: unknown, min = 1): number {

@@ -29,8 +29,8 @@ const tiered: Subject = {
       durable,
       now,
       cacheRetryMs: 0,
-      cacheTimeoutMs: 60_000,
-      fenceTtlMs: 150_000,
+      cacheTimeoutMs: 10_000,
+      fenceTtlMs: 100_000,
       durableProbeMs: 1e9,
     }),
   async peek(cache, id, now) {

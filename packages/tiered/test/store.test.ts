@@ -190,7 +190,7 @@ describe('options and capabilities', () => {
       clear: true,
       ttlResolutionMs: 0,
       maxPayloadBytes: 5_000 - 1024,
-      operationTimeoutMs: 500,
+      operationTimeoutMs: 825,
     });
     const large = new TieredStore({
       cache: new MemoryStore({ maxPayloadBytes: 50_000 }),
@@ -198,7 +198,7 @@ describe('options and capabilities', () => {
       cacheTimeoutMs: 100,
     });
     assert.equal(large.capabilities.maxPayloadBytes, 10_000);
-    assert.equal(large.capabilities.operationTimeoutMs, 200);
+    assert.equal(large.capabilities.operationTimeoutMs, 330);
   });
 
   it('options that cannot work are refused with InvalidOptionError', () => {
