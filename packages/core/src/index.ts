@@ -28,6 +28,7 @@ export {
   UnsupportedOperationError,
 } from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { type Envelope, readEnvelope } from './session/envelope.js';
 export {
   type CommitResult,
   createSessionCodec,

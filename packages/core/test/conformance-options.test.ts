@@ -52,6 +52,7 @@ describe('runStoreConformance checks its own options', () => {
     });
     assert.deepEqual(names, [
       'SKIP create: never overwrites a live record (skipped: shown with its reason)',
+      'create (clock): a record with 1 ms left is live: create gives exists',
       'create: replaces an expired record',
       'create: after destroy it succeeds with a new version',
       'create: of 50 concurrent creates of one id exactly one succeeds',

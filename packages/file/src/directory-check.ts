@@ -10,6 +10,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { InvalidOptionError } from '@sess/core';
+import {
+  checkAncestors,
+  checkOwnDirectories,
+  refusePseudoFileSystem,
+  trustRules,
+} from './directory-trust.js';
 import { errorCode } from './fs-calls.js';
 import { Layout } from './layout.js';
 import type { ResolvedOptions } from './options.js';
@@ -28,15 +34,21 @@ const MONTH_MS = 31 * 86_400_000;
  * Synchronous because it runs once, in the constructor.
  */
 export function prepareDirectory(options: ResolvedOptions): void {
-  const { directory, directoryMode, fileMode } = options;
+  const { directory, directoryMode, fileMode, allowSharedDirectory } = options;
   const layout = new Layout(directory);
   const probe = `${layout.recordsDir}/.probe-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const rules = trustRules(directoryMode);
   try {
+    refusePseudoFileSystem(directory);
+    if (!allowSharedDirectory) checkAncestors(directory, rules);
     const existing = statSync(directory, { throwIfNoEntry: false });
     if (existing && !existing.isDirectory()) {
       throw new InvalidOptionError(`FileStore directory "${directory}" is not a directory.`);
     }
     if (!existing) mkdirSync(directory, { recursive: true, mode: directoryMode });
+    // Checked once it exists, whoever made it: a directory someone else
+    // created first (the classic /tmp trick) is refused here.
+    if (!allowSharedDirectory) checkOwnDirectories(directory, rules);
     mkdirSync(layout.recordsDir, { recursive: true, mode: directoryMode });
     const fd = openSync(probe, 'wx', fileMode);
     let keptTime: number;

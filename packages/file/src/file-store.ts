@@ -56,8 +56,10 @@ import {
   openRecord,
   type ReadRecord,
   type ReadResult,
+  type ReadRules,
   readOpenRecord,
   readRecordFile,
+  recordFileLimit,
 } from './record-file.js';
 import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
 import { UserIndex } from './user-index.js';
@@ -104,6 +106,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #queue = new KeyedQueue();
   readonly #now: Clock;
   readonly #timeoutMs: number;
+  readonly #readRules: ReadRules;
   readonly #fsync: boolean;
   readonly #fileMode: number;
   readonly #directoryMode: number;
@@ -123,6 +126,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     this.#users = new UserIndex(this.#layout, resolved.fileMode, resolved.directoryMode);
     this.#now = resolved.now;
     this.#timeoutMs = resolved.operationTimeoutMs;
+    this.#readRules = {
+      maxFileBytes: recordFileLimit(resolved.maxPayloadBytes),
+      owner: resolved.allowSharedDirectory ? undefined : process.getuid?.(),
+    };
     this.#fsync = resolved.fsync;
     this.#fileMode = resolved.fileMode;
     this.#directoryMode = resolved.directoryMode;
@@ -149,7 +156,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertSessionId(id);
     return this.#bounded('get', async (deadline) => {
       const paths = this.#layout.record(id);
-      const read = await readRecordFile(paths.file);
+      const read = await this.#read(paths.file);
       if (read.kind === 'corrupt') {
         // Past its mtime a file is expired, corrupt or not: the sweep moves it.
         if (this.#live(read)) await this.#quarantine(paths, deadline);
@@ -183,7 +190,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         // lost already. Versions are never reused, so a live record at another
         // version is a final conflict: one read settles it, without the lock.
         if (waited && ifVersion !== undefined) {
-          const current = await readRecordFile(paths.file);
+          const current = await this.#read(paths.file);
           if (current.kind === 'record' && this.#live(current.record)) {
             if (current.record.version !== ifVersion) return OK_CONFLICT;
           }
@@ -210,7 +217,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       }
       let read: ReadResult;
       try {
-        read = await readOpenRecord(fd);
+        read = await readOpenRecord(fd, this.#readRules);
         if (read.kind === 'record' && this.#live(read.record)) {
           await futimes(fd, expiresAt + 1, expiresAt);
           if (this.#fsync) await fsync(fd);
@@ -247,7 +254,14 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     return this.#bounded('list', () =>
       userId === undefined
         ? listRecords(this.#layout, limit, cursor, this.#now())
-        : listUserRecords(this.#layout, userId, limit, cursor, (record) => this.#live(record)),
+        : listUserRecords(
+            this.#layout,
+            userId,
+            limit,
+            cursor,
+            (file) => this.#read(file),
+            (record) => this.#live(record),
+          ),
     );
   }
 
@@ -391,7 +405,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     checkDeadline(deadline);
     const held = await this.#locks.acquire(paths, content, expiresAt, deadline, {
       wait,
-      alongside: () => readRecordFile(paths.file),
+      alongside: () => this.#read(paths.file),
     });
     return held && { token: held.token, current: held.alongside };
   }
@@ -663,6 +677,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   #live(record: { readonly expiresAt?: number | undefined }): boolean {
     // A file whose times could not be read counts as live, so it is looked at.
     return record.expiresAt === undefined || record.expiresAt > this.#now();
+  }
+
+  /** Reads a record file, refusing one too large for a record or owned by another user. */
+  #read(file: string): Promise<ReadResult> {
+    return readRecordFile(file, this.#readRules);
   }
 
   #limits() {

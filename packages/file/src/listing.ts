@@ -2,7 +2,7 @@ import type { ListPage } from '@sess/core';
 import { InvalidOptionError } from '@sess/core';
 import { readdirIfExists, statIfExists, streamNames } from './fs-calls.js';
 import { idOfFileName, isShardName, type Layout } from './layout.js';
-import { expiryOf, type ReadRecord, readRecordFile } from './record-file.js';
+import { expiryOf, type ReadRecord, type ReadResult } from './record-file.js';
 
 /** Groups a stream into arrays of up to `size` items. */
 export async function* inBatches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
@@ -93,19 +93,20 @@ export async function listUserRecords(
   userId: string,
   limit: number,
   cursor: string | undefined,
+  read: (file: string) => Promise<ReadResult>,
   isLive: (record: ReadRecord) => boolean,
 ): Promise<ListPage> {
   if (cursor !== undefined && idOfFileName(cursor) === undefined) throw badCursor();
   const names = await smallestNames(streamNames(layout.userDir(userId)), limit + 1, cursor);
   const page = names.slice(0, limit);
   const reads = await Promise.all(
-    page.map((name) => readRecordFile(layout.record(idOfFileName(name) as string).file)),
+    page.map((name) => read(layout.record(idOfFileName(name) as string).file)),
   );
   const ids: string[] = [];
   page.forEach((name, i) => {
-    const read = reads[i];
+    const found = reads[i];
     // An entry can outlive its record or name a record since given to someone else.
-    if (read?.kind === 'record' && read.record.userId === userId && isLive(read.record)) {
+    if (found?.kind === 'record' && found.record.userId === userId && isLive(found.record)) {
       ids.push(idOfFileName(name) as string);
     }
   });

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { StoreUnavailableError } from '@sess/core';
 import {
   close,
@@ -87,10 +88,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A lock file is never a link, and a FIFO planted as one must not block a reader. */
+const HEAD_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
 async function readHead(path: string): Promise<string> {
   let fd: number;
   try {
-    fd = await open(path, 'r');
+    fd = await open(path, HEAD_FLAGS);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return '';
     throw error;

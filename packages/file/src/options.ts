@@ -32,6 +32,14 @@ export interface FileStoreOptions {
    * over at once. Default 10,000.
    */
   readonly lockStaleMs?: number;
+  /**
+   * Accept a directory (or an ancestor of it) that another user owns or can
+   * write to, and records owned by other users. Off by default: whoever can
+   * write there can plant a session for a token of their choice. Turn it on
+   * only for a directory shared on purpose (several users' processes, one
+   * group), whose access you control by other means. Default false.
+   */
+  readonly allowSharedDirectory?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -43,6 +51,7 @@ export interface ResolvedOptions {
   readonly fileMode: number;
   readonly directoryMode: number;
   readonly lockStaleMs: number;
+  readonly allowSharedDirectory: boolean;
 }
 
 const DEFAULTS = {
@@ -75,16 +84,20 @@ export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('FileStore takes an options object with at least { directory }.');
   }
-  const { directory, now = systemClock, fsync = false } = options;
+  const { directory, now = systemClock, fsync = false, allowSharedDirectory = false } = options;
   if (typeof directory !== 'string' || directory.length === 0 || directory.includes('\0')) {
     throw new InvalidOptionError('FileStore needs `directory`, the path of a directory it owns.');
   }
   if (typeof now !== 'function') throw new InvalidOptionError('now must be a function.');
   if (typeof fsync !== 'boolean') throw new InvalidOptionError('fsync must be true or false.');
+  if (typeof allowSharedDirectory !== 'boolean') {
+    throw new InvalidOptionError('allowSharedDirectory must be true or false.');
+  }
   return {
     directory: resolve(directory),
     now,
     fsync,
+    allowSharedDirectory,
     maxPayloadBytes: positiveInteger(
       options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
       'maxPayloadBytes',

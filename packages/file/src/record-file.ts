@@ -74,9 +74,16 @@ export function ownerOf(head: string): { pid: number; host: string } | undefined
 
 /** Parses a record file's bytes; a string saying what is wrong when they are not a whole record. */
 export function decodeRecord(bytes: Buffer): RecordContent | string {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    // Never U+FFFD in a session: bytes that are not UTF-8 were not written by the store.
+    return 'the file is not valid UTF-8';
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return bytes.length === 0 ? 'the file is empty' : 'the file is not valid JSON';
   }
@@ -86,6 +93,26 @@ export function decodeRecord(bytes: Buffer): RecordContent | string {
   if (typeof d !== 'string') return 'the record has no data';
   if (u !== undefined && typeof u !== 'string') return 'the record has a malformed userId';
   return { version: v, data: d, userId: u };
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The largest record file a store with this payload limit writes: JSON may
+ * escape a character of data into 6 bytes, and the version and user id add
+ * less than 4 KiB. A larger file was not written by the store and is never
+ * read into memory.
+ */
+export function recordFileLimit(maxPayloadBytes: number): number {
+  return maxPayloadBytes * 6 + 4096;
+}
+
+/** What a record file must be for the store to read it as one. */
+export interface ReadRules {
+  /** Larger files are corrupt (see `recordFileLimit`). */
+  readonly maxFileBytes: number;
+  /** The uid every record must belong to; undefined accepts any owner. */
+  readonly owner: number | undefined;
 }
 
 /** The expiry stored in a file's modification time, in whole epoch milliseconds. */
@@ -103,7 +130,7 @@ const FIRST_READ_BYTES = 4096;
  * the read does not wait for the size unless the record is larger than a
  * first read.
  */
-export async function readOpenRecord(fd: number): Promise<ReadResult> {
+export async function readOpenRecord(fd: number, rules: ReadRules): Promise<ReadResult> {
   const head = Buffer.allocUnsafe(FIRST_READ_BYTES);
   const [stats, got] = await Promise.all([
     fstat(fd),
@@ -113,6 +140,16 @@ export async function readOpenRecord(fd: number): Promise<ReadResult> {
   if (!stats.isFile()) return { kind: 'corrupt', reason: 'the path is not a regular file' };
   if (typeof got !== 'number') throw got;
   const expiresAt = expiryOf(stats);
+  if (rules.owner !== undefined && stats.uid !== rules.owner) {
+    return { kind: 'corrupt', reason: 'the file belongs to another user', expiresAt };
+  }
+  if (stats.size > rules.maxFileBytes) {
+    return {
+      kind: 'corrupt',
+      reason: 'the file is larger than any record the store writes',
+      expiresAt,
+    };
+  }
   let bytes: Buffer;
   if (stats.size <= got) {
     bytes = head.subarray(0, got);
@@ -131,8 +168,13 @@ export async function readOpenRecord(fd: number): Promise<ReadResult> {
   return { kind: 'record', record: { ...content, expiresAt } };
 }
 
-/** Records are never symbolic links: one planted in the directory is not followed. */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+/**
+ * Records are never symbolic links: one planted in the directory is not
+ * followed. Opened non-blocking, so a FIFO planted where a record should be
+ * cannot hold a thread of the pool until something writes to it (reads of
+ * regular files ignore the flag); `fstat` then finds it is not a file.
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Opens the record file for reading: a descriptor, `undefined` when there is
@@ -152,12 +194,12 @@ export async function openRecord(file: string): Promise<number | undefined | 'li
 const LINK: ReadResult = { kind: 'corrupt', reason: 'the path is a symbolic link' };
 
 /** Reads a record file: absent, corrupt, or a record with its expiry. */
-export async function readRecordFile(file: string): Promise<ReadResult> {
+export async function readRecordFile(file: string, rules: ReadRules): Promise<ReadResult> {
   const fd = await openRecord(file);
   if (fd === undefined) return ABSENT;
   if (fd === 'link') return LINK;
   try {
-    return await readOpenRecord(fd);
+    return await readOpenRecord(fd, rules);
   } finally {
     // Closing a descriptor only read from cannot fail in a way that matters:
     // no one waits for it.

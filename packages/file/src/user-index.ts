@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import {
   close,
   errorCode,
@@ -10,6 +11,17 @@ import {
 } from './fs-calls.js';
 import { idOfFileName, isShardName, type Layout, type RecordPaths } from './layout.js';
 import { inBatches } from './listing.js';
+
+/**
+ * An entry is an empty file: created if missing, never truncated or followed
+ * (a link or FIFO planted in its place fails the write instead of reaching
+ * another file).
+ */
+const ENTRY_FLAGS =
+  constants.O_WRONLY |
+  constants.O_CREAT |
+  (constants.O_NOFOLLOW ?? 0) |
+  (constants.O_NONBLOCK ?? 0);
 
 /**
  * Which sessions belong to which user: an empty file per session, named
@@ -35,7 +47,7 @@ export class UserIndex {
     const dir = this.#layout.userDir(userId);
     for (let attempt = 0; ; attempt++) {
       try {
-        await close(await open(`${dir}/${paths.name}`, 'w', this.#fileMode));
+        await close(await open(`${dir}/${paths.name}`, ENTRY_FLAGS, this.#fileMode));
         return;
       } catch (error) {
         // A sweep may remove an empty user directory at any moment: make it again.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CorruptRecordEvent, FileStore } from '../src/index.js';
 import { Layout } from '../src/layout.js';
+import { expiryOf } from '../src/record-file.js';
 import { scratchRoot } from './support/directories.js';
 
 const root = scratchRoot('corruption');
@@ -123,6 +124,9 @@ describe('a record file that cannot be read', () => {
     const file = await written('rewritten');
     // Any write sets mtime to now, which is this record's expiry from then on.
     await writeFile(file, 'edited by hand');
+    // Within the millisecond of that write the record is still (just) live.
+    const expiry = expiryOf(await stat(file));
+    while (Date.now() <= expiry) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(await store.get('rewritten')).toBeNull();
     expect(events).toEqual([]);
     expect(await store.clearExpired()).toBe(0);

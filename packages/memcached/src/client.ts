@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidOptionError } from '@sess/core';
 import { Connection, type ConnectionSettings } from './connection.js';
 import type { CasOutcome, MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
-import { type MetaReply, metaDelete, metaGet, metaSet } from './protocol.js';
+import { type MetaReply, metaDelete, metaGet, metaSet, STATS, STATS_SETTINGS } from './protocol.js';
 import { HashRing } from './ring.js';
 
 export interface MemcachedClientOptions {
@@ -24,7 +24,7 @@ export interface MemcachedClientOptions {
 const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
 
 function checkKey(key: string): void {
-  if (!VALID_KEY.test(key)) {
+  if (typeof key !== 'string' || !VALID_KEY.test(key)) {
     throw new InvalidOptionError(
       'memcached keys are 1 to 250 bytes of printable ASCII without spaces.',
     );
@@ -61,8 +61,26 @@ function unexpected(reply: MetaReply, what: string): Error {
   return new Error(`memcached answered ${what} with an unexpected ${reply.code}.`);
 }
 
+// Every value that goes into a command line is checked, so none can end the
+// line early and smuggle in a command of its own.
+function checkExptime(exptime: unknown): number {
+  if (typeof exptime !== 'number' || !Number.isSafeInteger(exptime) || exptime < -1) {
+    throw new InvalidOptionError(
+      'exptime must be an integer: absolute Unix seconds, 0 for none, or -1 for expired.',
+    );
+  }
+  return exptime;
+}
+
+function checkFlags(flags: unknown): number {
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
+    throw new InvalidOptionError('flags must be an integer from 0 to 2^32 - 1.');
+  }
+  return flags;
+}
+
 function flagsString(options: StoreOptions): string {
-  return `T${options.exptime} F${options.flags >>> 0}`;
+  return `T${checkExptime(options?.exptime)} F${checkFlags(options?.flags)}`;
 }
 
 /**
@@ -156,7 +174,9 @@ export class MemcachedClient implements MemcachedDriver {
     value: Buffer,
     options: StoreOptions & { readonly cas: string },
   ): Promise<CasOutcome> {
-    if (!/^\d{1,20}$/.test(options.cas)) throw new Error('A CAS token is a decimal number.');
+    if (typeof options?.cas !== 'string' || !/^\d{1,20}$/.test(options.cas)) {
+      throw new InvalidOptionError('A CAS token is the decimal number a read returned.');
+    }
     const reply = await this.#store(key, value, `${flagsString(options)} C${options.cas}`);
     if (reply.code === 'HD') return 'stored';
     if (reply.code === 'EX') return 'exists';
@@ -167,7 +187,8 @@ export class MemcachedClient implements MemcachedDriver {
   /** Moves an item's expiry without reading or rewriting it; false when there is no item. */
   async touch(key: string, exptime: number): Promise<boolean> {
     checkKey(key);
-    const reply = expectMeta(await this.#connection(key).request(metaGet(key, `T${exptime}`)));
+    const flags = `T${checkExptime(exptime)}`;
+    const reply = expectMeta(await this.#connection(key).request(metaGet(key, flags)));
     if (reply.code === 'HD') return true;
     if (reply.code === 'EN') return false;
     throw unexpected(reply, 'mg (touch)');
@@ -190,6 +211,26 @@ export class MemcachedClient implements MemcachedDriver {
     throw unexpected(reply, 'md');
   }
 
+  /**
+   * One server's `stats` (its clock is `time`, its item count `curr_items`),
+   * or with `'settings'` its `stats settings` (`item_size_max`), by name.
+   * `server` is a `host:port` as given in `servers`.
+   *
+   * @example
+   * const settings = await client.stats('127.0.0.1:11211', 'settings');
+   * Number(settings.get('item_size_max')); // 1048576
+   */
+  async stats(server: string, group?: 'settings'): Promise<ReadonlyMap<string, string>> {
+    const label = parseServer(server).label;
+    const connection = this.#servers.find((entry) => entry.label === label)?.connections[0];
+    if (!connection) {
+      throw new InvalidOptionError('stats() takes one of the servers the client was given.');
+    }
+    const reply = await connection.request(group === 'settings' ? STATS_SETTINGS : STATS, 'stats');
+    if (!(reply instanceof Map)) throw new Error('memcached answered stats with a meta reply.');
+    return reply;
+  }
+
   /** Closes every connection; pending requests fail. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -200,6 +241,8 @@ export class MemcachedClient implements MemcachedDriver {
 
   async #store(key: string, value: Buffer, flags: string): Promise<MetaReply> {
     checkKey(key);
+    // The byte count goes on the command line: a string's length is not its size.
+    if (!Buffer.isBuffer(value)) throw new InvalidOptionError('The value must be a Buffer.');
     const payload = metaSet(key, value, flags);
     return expectMeta(
       await this.#connection(key).request(payload, 'meta', Buffer.byteLength(key) + value.length),

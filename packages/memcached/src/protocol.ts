@@ -1,6 +1,6 @@
 /**
  * The slice of memcached's meta protocol (memcached 1.6+) this package speaks:
- * `mg`, `ms`, `md` and `stats settings`, one command per request, replies in
+ * `mg`, `ms`, `md`, `stats` and `stats settings`, one command per request, replies in
  * request order.
  *
  * Reply lines are `<CODE> <flag><token>...`; a `VA <size>` line is followed by
@@ -59,6 +59,7 @@ export function metaDelete(key: string, flags = ''): Buffer {
 }
 
 export const STATS_SETTINGS = Buffer.from('stats settings\r\n', 'latin1');
+export const STATS = Buffer.from('stats\r\n', 'latin1');
 
 function parseFlags(tokens: string[], from: number): Map<string, string> {
   const flags = new Map<string, string>();
@@ -87,6 +88,8 @@ export class ReplyParser {
   #heldBytes = 0;
   #need = 0;
   #stats: Map<string, string> | undefined;
+  /** After a reply that breaks framing, nothing more is read until `reset()`. */
+  #desynced = false;
 
   constructor(
     kindOfNext: () => ReplyKind | undefined,
@@ -103,9 +106,11 @@ export class ReplyParser {
     this.#heldBytes = 0;
     this.#need = 0;
     this.#stats = undefined;
+    this.#desynced = false;
   }
 
   push(chunk: Buffer): void {
+    if (this.#desynced) return;
     if (this.#need > 0) {
       this.#held.push(chunk);
       this.#heldBytes += chunk.length;
@@ -118,6 +123,16 @@ export class ReplyParser {
       this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     }
     this.#drain();
+  }
+
+  /** Reports an error reply; true when it broke framing and the rest was dropped. */
+  #fail(error: ServerReplyError): boolean {
+    if (error.desync) {
+      this.#desynced = true;
+      this.#buffer = Buffer.alloc(0);
+    }
+    this.#onReply(error);
+    return error.desync;
   }
 
   #drain(): void {
@@ -143,7 +158,7 @@ export class ReplyParser {
           continue;
         }
         this.#stats = undefined;
-        this.#onReply(errorOf(code, tokens));
+        if (this.#fail(errorOf(code, tokens))) return;
         continue;
       }
       if (code === 'END' && this.#kindOfNext() === 'stats') {
@@ -152,7 +167,13 @@ export class ReplyParser {
         continue;
       }
       if (code === 'VA') {
-        const size = Number(tokens[1]);
+        const size = valueSize(tokens[1]);
+        if (size === undefined) {
+          // A size we cannot trust: nothing after this line can be framed.
+          offset = end + 2;
+          if (this.#fail(new ServerReplyError('ERROR', 'malformed VA size'))) return;
+          continue;
+        }
         const valueStart = end + 2;
         const valueEnd = valueStart + size;
         if (buffer.length < valueEnd + 2) {
@@ -171,12 +192,21 @@ export class ReplyParser {
       offset = end + 2;
       if (META_CODES.has(code)) {
         this.#onReply({ code: code as MetaCode, flags: parseFlags(tokens, 1) });
-      } else {
-        this.#onReply(errorOf(code, tokens));
+      } else if (this.#fail(errorOf(code, tokens))) {
+        return;
       }
     }
     this.#buffer = offset >= buffer.length ? Buffer.alloc(0) : buffer.subarray(offset);
   }
+}
+
+/** Largest value a VA line may announce: memcached's own ceiling for item_size_max is 1 GiB. */
+const MAX_VALUE_BYTES = 1024 * 1024 * 1024;
+
+function valueSize(token: string | undefined): number | undefined {
+  if (token === undefined || !/^\d{1,10}$/.test(token)) return undefined;
+  const size = Number(token);
+  return size <= MAX_VALUE_BYTES ? size : undefined;
 }
 
 function errorOf(code: string, tokens: string[]): ServerReplyError {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { InvalidOptionError } from '@sess/core';
 import { freePort } from '@sess/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/index.js';
@@ -16,6 +17,39 @@ describe('MemcachedClient', () => {
     // The connection is still in step: a real read works.
     await pool.client.set('in-step', Buffer.from('yes'), { exptime: inAnHour(), flags: 0 });
     expect((await pool.client.get('in-step'))?.value.toString()).toBe('yes');
+  });
+
+  it('refuses exptime, flags, CAS tokens and values that would end the command line early', async () => {
+    const canary = { exptime: inAnHour(), flags: 0 };
+    await pool.client.set('canary', Buffer.from('alive'), canary);
+    const smuggled = '0 MS\r\nmd canary' as unknown as number;
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      [
+        'set exptime',
+        () => pool.client.set('k', Buffer.from('v'), { exptime: smuggled, flags: 0 }),
+      ],
+      ['set flags', () => pool.client.set('k', Buffer.from('v'), { exptime: 0, flags: smuggled })],
+      [
+        'add exptime',
+        () => pool.client.add('k', Buffer.from('v'), { exptime: smuggled, flags: 0 }),
+      ],
+      ['touch exptime', () => pool.client.touch('k', smuggled)],
+      ['fractional exptime', () => pool.client.touch('k', 1.5)],
+      [
+        'flags over 32 bits',
+        () => pool.client.set('k', Buffer.from('v'), { exptime: 0, flags: 2 ** 32 }),
+      ],
+      [
+        'cas token',
+        () => pool.client.cas('k', Buffer.from('v'), { ...canary, cas: '1 I\r\nmd canary' }),
+      ],
+      ['string value', () => pool.client.set('k', 'é\r\nmd canary' as unknown as Buffer, canary)],
+    ];
+    for (const [what, attempt] of attempts) {
+      await expect(attempt(), what).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+    // Nothing reached the server: the canary lives and the connection is in step.
+    expect((await pool.client.get('canary'))?.value.toString()).toBe('alive');
   });
 
   it('speaks add, compare-and-set, touch and delete with their outcomes', async () => {
@@ -93,6 +127,15 @@ describe('MemcachedClient', () => {
       silent.close();
       await once(silent, 'close');
     }
+  });
+
+  it("reads one server's stats and settings, and refuses a server it was not given", async () => {
+    const location = pool.servers[0]!.location;
+    const settings = await pool.client.stats(location, 'settings');
+    expect(Number(settings.get('item_size_max'))).toBeGreaterThan(0);
+    const stats = await pool.client.stats(location);
+    expect(Math.abs(Number(stats.get('time')) - Date.now() / 1000)).toBeLessThan(5);
+    await expect(pool.client.stats('127.0.0.1:1')).rejects.toThrow(InvalidOptionError);
   });
 
   it('fails requests still pending when closed, and every later one', async () => {

@@ -6,6 +6,6 @@ export {
   sessionsMigration,
   type TableOptions,
 } from './schema.js';
-export { SqlStore, type SqlStoreOptions } from './sql-store.js';
+export { SqlStore, type SqlStoreOptions, type SweepOptions } from './sql-store.js';
 export { type SqliteConfigOptions, sqliteConfig } from './sqlite-config.js';
 export type { Sweeper, SweeperOptions, SweeperStats, SweepReport } from './sweeper.js';

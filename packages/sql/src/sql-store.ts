@@ -60,6 +60,14 @@ const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
 const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
 const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
 
+/** Options of one `sweep()`. */
+export interface SweepOptions {
+  /** Called after every batch with the number deleted so far. */
+  readonly onBatch?: (deleted: number) => void;
+  /** Stops the sweep after the batch under way; the lock is released as usual. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * A session store on SQLite, PostgreSQL or MySQL/MariaDB, through a knex
  * instance the application owns.
@@ -305,17 +313,23 @@ export class SqlStore implements SessionStore {
    * instance holds the lock this one returns at once with `skipped: true`.
    * SQLite needs no lock: it serialises writers itself.
    *
+   * `onBatch` hears the running total after every batch, and `signal` stops
+   * the sweep after the batch under way (a command's Ctrl-C).
+   *
    * @example
    * const { deleted, durationMs } = await store.sweep();
    */
-  sweep(): Promise<SweepReport> {
+  sweep(options: SweepOptions = {}): Promise<SweepReport> {
     try {
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#sweeping) return this.#sweeping;
-    const run = this.#exec.withSession((session) => this.#sweepBatches(session, true), 'SQL sweep');
+    const run = this.#exec.withSession(
+      (session) => this.#sweepBatches(session, true, options),
+      'SQL sweep',
+    );
     this.#sweeping = run;
     const clear = () => {
       if (this.#sweeping === run) this.#sweeping = undefined;
@@ -384,7 +398,11 @@ export class SqlStore implements SessionStore {
     return this.dialect === 'mysql' ? String(n) : n;
   }
 
-  async #sweepBatches(session: Session, locked: boolean): Promise<SweepReport> {
+  async #sweepBatches(
+    session: Session,
+    locked: boolean,
+    options: SweepOptions = {},
+  ): Promise<SweepReport> {
     const started = performance.now();
     const lock = locked ? sweepLock(this.dialect, this.#table) : undefined;
     if (lock && !(await lock.acquire(session))) {
@@ -401,7 +419,8 @@ export class SqlStore implements SessionStore {
         const { changes } = await this.#batchWithRetry(session, params);
         deleted += changes;
         batches++;
-        if (changes < this.#batch || this.#closed) break;
+        options.onBatch?.(deleted);
+        if (changes < this.#batch || this.#closed || options.signal?.aborted) break;
         // Let other work on this process run between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -52,6 +52,24 @@ describe.each(DIALECTS)('sweeping on %s', (dialect, open) => {
     await store.close();
   });
 
+  it('sweep() reports every batch and stops after the one under way once aborted', async () => {
+    const { store, table } = await freshStore({ sweepBatchSize: 100 });
+    await fillExpired(db.knex, dialect, table, 1_000);
+    const totals: number[] = [];
+    const stop = new AbortController();
+    const report = await store.sweep({
+      onBatch: (deleted) => {
+        totals.push(deleted);
+        if (deleted >= 300) stop.abort();
+      },
+      signal: stop.signal,
+    });
+    expect(totals).toEqual([100, 200, 300]);
+    expect(report).toMatchObject({ deleted: 300, skipped: false });
+    expect((await store.sweep()).deleted).toBe(700);
+    await store.close();
+  });
+
   it('sweep() reports how many it deleted and in how many batches', async () => {
     const { store, table } = await freshStore({ sweepBatchSize: 400 });
     await fillExpired(db.knex, dialect, table, 1_000);

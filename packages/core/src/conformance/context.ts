@@ -44,8 +44,12 @@ export interface ConformanceContext {
   expiresIn(ms: number): number;
   /** A record living for an hour. */
   record(data?: string, userId?: string): SessionRecord;
-  /** Another store of the same kind in its own namespace (closed and disposed with the test). */
-  openStore(): Promise<SessionStore>;
+  /**
+   * Another store of the same kind (closed and disposed with the test), in a
+   * fresh namespace or in the one given: a test of namespaces that are
+   * prefixes of each other passes `namespace + 'b'`.
+   */
+  openStore(namespace?: string): Promise<SessionStore>;
   /**
    * Writes `id` with a short life and returns once the store no longer
    * returns it: by moving the clock, or by waiting in real time.
@@ -137,7 +141,7 @@ export function createContext(
       expiresAt: now() + HOUR,
       ...(userId === undefined ? {} : { userId }),
     }),
-    openStore: async () => (await scope.open()).store,
+    openStore: async (other) => (await scope.open(other)).store,
     async createExpired(id, partial = {}, target = store) {
       if (clock) {
         const written = await target.create(id, {

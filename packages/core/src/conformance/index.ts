@@ -143,6 +143,7 @@ function unmetRequirement(
         break;
       case 'faults':
       case 'corrupt':
+      case 'foreign':
         break;
       default:
         if (!capabilities[requirement])
@@ -155,6 +156,7 @@ function unmetRequirement(
 function missingHook(spec: TestSpec, options: ConformanceOptions): string | undefined {
   if (spec.requires?.includes('faults') && !options.faults) return 'no faults hook was given';
   if (spec.requires?.includes('corrupt') && !options.corrupt) return 'no corrupt hook was given';
+  if (spec.requires?.includes('foreign') && !options.foreign) return 'no foreign hook was given';
   return undefined;
 }
 
@@ -181,6 +183,7 @@ const KNOWN_OPTIONS = new Set([
   'timing',
   'faults',
   'corrupt',
+  'foreign',
   'groups',
 ]);
 

@@ -59,6 +59,11 @@ export interface CorruptContext {
   readonly id: string;
 }
 
+export interface ForeignContext {
+  /** The namespace of the store the data must sit beside. */
+  readonly namespace: string;
+}
+
 export interface ConformanceOptions {
   /** The runner's test function (`it`, `test`, `it.concurrent`). */
   readonly test: ConformanceTestFunction;
@@ -71,4 +76,12 @@ export interface ConformanceOptions {
   readonly faults?: ConformanceFaults;
   /** Enables the corrupt-record tier. */
   readonly corrupt?: (context: CorruptContext) => Promise<void>;
+  /**
+   * Writes data that is not a session where the store keeps its records, the
+   * way other parts of an app share a Redis prefix or a directory (a config
+   * key, a queue, a cache entry), and returns a check that all of it is still
+   * there, unchanged. Enables the tests that `clear`, `count`, `list` and
+   * `destroyByUser` touch only the store's own records.
+   */
+  readonly foreign?: (context: ForeignContext) => Promise<() => Promise<boolean>>;
 }

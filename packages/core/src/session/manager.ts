@@ -1,4 +1,4 @@
-import type { Clock, SessionRecord, SessionStore, StoredSession } from '../contract.js';
+import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from '../contract.js';
 import {
   CorruptRecordError,
   InvalidOptionError,
@@ -73,6 +73,13 @@ export interface SessionInfo<Data extends SessionData = SessionData> {
   readonly absoluteExpiresAt: number;
   /** The session's data, with `includeData`; absent when it cannot be decoded. */
   readonly data?: Partial<Data>;
+}
+
+/** A record written under a new token. */
+interface Created {
+  readonly token: string;
+  readonly id: string;
+  readonly version: Version;
 }
 
 const CREATE_ATTEMPTS = 3;
@@ -286,14 +293,18 @@ export class SessionManager<Data extends SessionData = SessionData> {
 
   async #commit(s: SessionState): Promise<CommitResult> {
     const now = this.#now();
-    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
-      return this.#commitNew(s, now);
-    }
-    if (now >= s.absoluteExpiresAt) {
-      // Loaded just before its deadline: it ends here, whatever the request did.
-      await this.store.destroy(s.id);
+    // The stored session this request carries on, under its token or through a rotation.
+    const loaded = s.id ?? s.rotatedFrom?.id;
+    if (loaded !== undefined && now >= s.absoluteExpiresAt) {
+      // Loaded just before its deadline: it ends here, whatever the request
+      // did. A regenerate() cannot extend it either: the deadline belongs to
+      // the session, not to its token.
+      for (const id of new Set([...s.retired, loaded])) await this.store.destroy(id);
       this.#forget(s);
       return { clear: true };
+    }
+    if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
+      return this.#commitNew(s, now);
     }
     if (s.changes.size > 0 || s.userIdChanged) return this.#update(s, s.id, s.token, now);
     if (
@@ -313,32 +324,22 @@ export class SessionManager<Data extends SessionData = SessionData> {
 
   /** A session without a stored record yet: new, regenerated, or destroyed. */
   async #commitNew(s: SessionState, now: number): Promise<CommitResult> {
-    const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
-    const createdAt = now;
-    const absoluteExpiresAt = this.policy.deadline(createdAt);
+    const from = s.rotatedFrom;
+    // A rotation moves the session to a new token; it keeps its age and deadline.
+    const createdAt = from ? s.createdAt : now;
+    const absoluteExpiresAt = from ? s.absoluteExpiresAt : this.policy.deadline(createdAt);
     const expiresAt = this.policy.expiryAt(now, absoluteExpiresAt);
+    if (from !== undefined) return this.#rotate(s, from, createdAt, absoluteExpiresAt, expiresAt);
+
+    const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
     // Encode first: data that cannot be stored fails before any store call.
-    let record = wantsRecord
+    const record = wantsRecord
       ? this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
       : undefined;
-
-    const from = s.rotatedFrom;
-    if (from !== undefined && record !== undefined) {
-      // Others may have written to the old record since this request read it:
-      // carry their keys over, as an update would.
-      const fresh = await this.#get(from.id);
-      const read = fresh && fresh.version !== from.version ? this.#read(fresh) : undefined;
-      if (fresh && read) {
-        s.data = this.#apply(read.data, s, true);
-        if (!s.userIdChanged) s.userId = fresh.userId;
-        record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
-      }
-    }
-    // The old record goes first: if anything below fails, a token known from
-    // before (a fixation attempt) is already worthless.
+    // After destroy(): the old record goes first, so a token known from before
+    // is worthless even if the rest fails.
     for (const id of s.retired) await this.store.destroy(id);
     s.retired = [];
-    s.rotatedFrom = undefined;
 
     if (record === undefined) {
       const destroyed = s.destroyed;
@@ -346,29 +347,117 @@ export class SessionManager<Data extends SessionData = SessionData> {
       s.rotate = false;
       return destroyed ? { clear: true } : null;
     }
+    const created = await this.#createUnderNewToken(record);
+    return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
+  }
+
+  /**
+   * `regenerate()`: the session moves to a new token, but only while the
+   * record it was loaded from is live. The new record is written first; then
+   * the old one is claimed with compare-and-set at the version this request
+   * last saw (merging what other requests wrote meanwhile, and retrying), and
+   * destroyed. A logout or `destroyForUser` that removed the old record
+   * before the claim wins: the new record is removed and this request's
+   * changes are dropped, exactly as `update` drops them. The new record holds
+   * the login; the old token never does, and is worthless once claimed.
+   */
+  async #rotate(
+    s: SessionState,
+    from: { readonly id: string; readonly version: Version | undefined },
+    createdAt: number,
+    absoluteExpiresAt: number,
+    expiresAt: number,
+  ): Promise<CommitResult> {
+    let record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+    let version = from.version;
+    let created: Created | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const fresh = await this.#get(from.id);
+      if (!fresh) return this.#abandon(s, created);
+      if (fresh.version !== version) {
+        // Others wrote to the old record since this request read it: carry
+        // their keys over, as an update would.
+        const read = this.#read(fresh);
+        if (read) {
+          s.data = this.#apply(read.data, s, true);
+          if (!s.userIdChanged) s.userId = fresh.userId;
+          record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+          if (created) {
+            const rewritten = await this.store.update(created.id, record, {
+              ifVersion: created.version,
+            });
+            // Only a logout of the user can remove a record nobody else has the token of.
+            if (!rewritten.ok) return this.#abandon(s, created);
+            created = { ...created, version: rewritten.version };
+          }
+        }
+        version = fresh.version;
+      }
+      created ??= await this.#createUnderNewToken(record);
+      const claim = await this.store.update(
+        from.id,
+        // Unreadable on purpose: the old token now loads a fresh, empty session.
+        { data: '', expiresAt: fresh.expiresAt },
+        version === undefined ? undefined : { ifVersion: version },
+      );
+      if (claim.ok) break;
+      if (claim.reason === 'missing') return this.#abandon(s, created);
+      if (attempt >= this.#retries) {
+        await this.store.destroy(created.id);
+        throw new SessionConflictError(
+          `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
+        );
+      }
+      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+    }
+    for (const id of s.retired) await this.store.destroy(id);
+    s.retired = [];
+    return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
+  }
+
+  /** The session ended under this request: removes what it wrote, drops its changes. */
+  async #abandon(s: SessionState, created: Created | undefined): Promise<null> {
+    if (created) await this.store.destroy(created.id);
+    return this.#forget(s);
+  }
+
+  /** Creates `record` under a fresh token, drawing again on the (astronomically rare) collision. */
+  async #createUnderNewToken(record: SessionRecord): Promise<Created> {
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       const token = createToken(this.#tokenBytes);
       const id = sessionIdOf(token);
       const result = await this.store.create(id, record);
-      if (!result.ok) continue; // 'exists': a collision of 256-bit tokens; draw again
-      Object.assign(s, {
-        token,
-        id,
-        version: result.version,
-        baseline: new Map(s.data),
-        userIdChanged: false,
-        createdAt,
-        absoluteExpiresAt,
-        expiresAt,
-        rotate: false,
-        destroyed: false,
-      } satisfies Partial<SessionState>);
-      s.changes.clear();
-      return { token, expiresAt };
+      if (result.ok) return { token, id, version: result.version };
+      // 'exists': a collision of 256-bit tokens; draw again
     }
     throw new SessionConflictError(
       `${CREATE_ATTEMPTS} new tokens in a row met existing sessions; the random source is broken.`,
     );
+  }
+
+  /** The session is now stored as `created`: its state follows, and the cookie is set. */
+  #stored(
+    s: SessionState,
+    created: Created,
+    createdAt: number,
+    absoluteExpiresAt: number,
+    expiresAt: number,
+  ): CommitResult {
+    Object.assign(s, {
+      token: created.token,
+      id: created.id,
+      version: created.version,
+      baseline: new Map(s.data),
+      userIdChanged: false,
+      createdAt,
+      absoluteExpiresAt,
+      expiresAt,
+      rotate: false,
+      destroyed: false,
+      rotatedFrom: undefined,
+    } satisfies Partial<SessionState>);
+    s.changes.clear();
+    return { token: created.token, expiresAt };
   }
 
   /** Saves changed data with compare-and-set, merging with concurrent writers. */

@@ -36,14 +36,122 @@ export function rotationRules(rule: Rule): void {
     },
   );
 
-  rule('the old record goes before the new one is written', async (w) => {
-    const { manager, token } = await started(w);
-    const session = await manager.load(token);
+  rule(
+    'regenerate writes the new record, then claims the old one at the version read, then destroys it',
+    async (w) => {
+      const { manager, token, id } = await started(w);
+      const session = await manager.load(token);
+      const version = (await w.store.get(id))?.version;
+      session.regenerate();
+      w.spy.reset();
+      await manager.commit(session);
+      const writes = w.spy.calls.filter((c) => c.op !== 'get');
+      expect(writes.map((c) => c.op)).toEqual(['create', 'update', 'destroy']);
+      expect(writes[1]).toEqual({ op: 'update', id, options: { ifVersion: version } });
+      expect(writes[2]).toEqual({ op: 'destroy', id });
+    },
+  );
+
+  for (const ending of ['a logout', 'destroyForUser'] as const) {
+    const end = async (w: World, token: string) => {
+      if (ending === 'a logout') {
+        const logout = await w.manager().load(token);
+        logout.destroy();
+        expect(await w.manager().commit(logout)).toEqual({ clear: true });
+      } else {
+        expect(await w.manager().destroyForUser('alice')).toBeGreaterThan(0);
+      }
+    };
+
+    rule(`a regenerate loaded before ${ending} cannot undo it`, async (w, skip) => {
+      if (ending === 'destroyForUser' && !w.store.capabilities.users) {
+        return skip('the store does not keep users');
+      }
+      const { manager, token, id } = await started(w, { cart: ['book'] });
+      const login = await manager.load(token);
+      login.userId = 'alice';
+      const alice = tokenOf(await manager.commit(login));
+      expect(alice).toBe(token);
+
+      const stale = await manager.load(token); // an older request, still running
+      await end(w, token);
+      stale.regenerate();
+      stale.set('step', 'after');
+      expect(await manager.commit(stale)).toBeNull(); // no new token
+      expect(stale.isNew).toBe(true);
+      expect(stale.keys()).toEqual([]);
+      expect(await w.store.get(id)).toBeNull();
+      expect((await manager.load(token)).isNew).toBe(true);
+      if (w.store.capabilities.users && w.store.capabilities.list) {
+        expect(await w.manager().listForUser('alice')).toEqual([]);
+      }
+    });
+
+    rule(
+      `a regenerate whose claim of the old record meets ${ending} removes its new record`,
+      async (w, skip) => {
+        if (ending === 'destroyForUser' && !w.store.capabilities.users) {
+          return skip('the store does not keep users');
+        }
+        const { manager, token } = await started(w, { cart: ['book'] });
+        const login = await manager.load(token);
+        login.userId = 'alice';
+        await manager.commit(login);
+
+        const rotating = await manager.load(token);
+        rotating.regenerate();
+        const claim = w.spy.hold('update'); // the new record is written; the claim is next
+        const commit = manager.commit(rotating);
+        await claim.reached;
+        const created = w.spy.calls.find((c) => c.op === 'create')?.id as string;
+        expect(await w.store.get(created)).not.toBeNull();
+
+        await end(w, token);
+        claim.release();
+        expect(await commit).toBeNull();
+        expect(await w.store.get(created)).toBeNull();
+        expect(rotating.isNew).toBe(true);
+        if (w.store.capabilities.users && w.store.capabilities.list) {
+          expect(await w.manager().listForUser('alice')).toEqual([]);
+        }
+      },
+    );
+  }
+
+  rule('a regenerate keeps the absolute deadline: rotating never extends a session', async (w) => {
+    const options = { idleTimeoutMs: 4_000, absoluteTimeoutMs: 6_000 };
+    const { manager, token } = await started(w, { cart: ['book'] }, options);
+    const first = await manager.load(token);
+    const deadline = first.createdAt + 6_000;
+    let current = token;
+    for (let round = 0; round < 2; round++) {
+      await w.clock.advance(2_000);
+      const session = await manager.load(current);
+      expect(session.isNew).toBe(false);
+      session.regenerate();
+      const cookie = await manager.commit(session);
+      current = tokenOf(cookie);
+      expect(session.createdAt).toBe(first.createdAt);
+      expect((cookie as { expiresAt: number }).expiresAt).toBeLessThanOrEqual(deadline);
+    }
+    await w.clock.advance(deadline - w.clock.now() + 1 + w.store.capabilities.ttlResolutionMs);
+    expect((await manager.load(current)).isNew).toBe(true);
+  });
+
+  rule('a session regenerated at its absolute deadline ends instead of moving', async (w) => {
+    const options = { idleTimeoutMs: 4_000, absoluteTimeoutMs: 6_000 };
+    const { manager, token, id } = await started(w, { cart: ['book'] }, options);
+    await w.clock.advance(3_000);
+    const renewed = await manager.load(token);
+    renewed.set('cart', ['book', 'pen']); // a write moves the idle expiry to the deadline
+    await manager.commit(renewed);
+    await w.clock.advance(2_500);
+    const session = await manager.load(token); // loaded 500 ms before the deadline
+    expect(session.isNew).toBe(false);
+    await w.clock.advance(600); // the request ran past it
     session.regenerate();
-    w.spy.reset();
-    await manager.commit(session);
-    const writes = w.spy.calls.map((c) => c.op).filter((op) => op !== 'get');
-    expect(writes).toEqual(['destroy', 'create']);
+    expect(await manager.commit(session)).toEqual({ clear: true });
+    expect(w.spy.calls.some((c) => c.op === 'create' && c.id !== id)).toBe(false);
   });
 
   rule('regenerate keeps keys another request wrote to the old record meanwhile', async (w) => {

@@ -475,6 +475,98 @@ export const brokenStores: BrokenStore[] = [
         }
       })(now),
   ),
+  broken(
+    'create overwrites a record with 1 ms left',
+    'create (clock): a record with 1 ms left is live: create gives exists',
+    (now) =>
+      new (class extends Forwarding {
+        override async create(id: string, record: SessionRecord) {
+          const current = await this.inner.get(id);
+          // Off by one: a record about to expire counts as gone.
+          if (current && now && current.expiresAt - now() <= 1) await this.inner.destroy(id);
+          return this.inner.create(id, record);
+        }
+      })(now),
+  ),
+  broken(
+    'update ignores ifVersion while the record is at its first version',
+    'update: a wrong ifVersion gives conflict at every version, the first one included',
+    (now) =>
+      new (class extends Forwarding {
+        readonly #firstVersions = new Set<string>();
+        override async create(id: string, record: SessionRecord) {
+          const result = await this.inner.create(id, record);
+          if (result.ok) this.#firstVersions.add(result.version);
+          return result;
+        }
+        override async update(id: string, record: SessionRecord, options?: UpdateOptions) {
+          const current = await this.inner.get(id);
+          const first = current !== null && this.#firstVersions.has(current.version);
+          return this.inner.update(id, record, first ? undefined : options);
+        }
+      })(now),
+  ),
+  broken(
+    'destroyByUser counts sessions destroyed before it ran',
+    'users: destroyByUser counts only sessions that were still there',
+    (now) =>
+      new (class extends Forwarding {
+        readonly #created = new Map<string, number>();
+        override async create(id: string, record: SessionRecord) {
+          const result = await this.inner.create(id, record);
+          if (result.ok && record.userId !== undefined) {
+            this.#created.set(record.userId, (this.#created.get(record.userId) ?? 0) + 1);
+          }
+          return result;
+        }
+        override async destroyByUser(userId: string, options?: DestroyByUserOptions) {
+          await this.inner.destroyByUser(userId, options);
+          const counted = this.#created.get(userId) ?? 0;
+          this.#created.delete(userId);
+          return counted;
+        }
+      })(now),
+  ),
+  broken(
+    'a closed store keeps working',
+    'close: a closed store rejects every operation with StoreUnavailableError',
+    (now) =>
+      new (class extends Forwarding {
+        override async close() {}
+      })(now),
+  ),
+  (() => {
+    // Like a key-value store that scans `prefix*`: a namespace also sees the
+    // records of every namespace it is a prefix of.
+    const byNamespace = new Map<string, MemoryStore>();
+    const extending = (namespace: string) =>
+      [...byNamespace].filter(([other]) => other.startsWith(namespace)).map(([, s]) => s);
+    return {
+      flaw: 'a namespace sees the records of namespaces it is a prefix of',
+      caughtBy:
+        'namespaces: when one namespace is a prefix of another, count, list, destroyByUser and clear stay in their own',
+      options: {
+        createStore: ({ namespace, now }) => {
+          const store = new (class extends Forwarding {
+            override async count() {
+              let total = 0;
+              for (const each of extending(namespace)) total += await each.count();
+              return total;
+            }
+            override async destroyByUser(userId: string, options?: DestroyByUserOptions) {
+              let total = 0;
+              for (const each of extending(namespace)) {
+                total += await each.destroyByUser(userId, options);
+              }
+              return total;
+            }
+          })(now);
+          byNamespace.set(namespace, store.inner);
+          return { store, dispose: () => byNamespace.delete(namespace) };
+        },
+      },
+    } satisfies BrokenStore;
+  })(),
   brokenBackend(
     'backend errors read as misses',
     'faults: during an outage every operation rejects with StoreUnavailableError within operationTimeoutMs',

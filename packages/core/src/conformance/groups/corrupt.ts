@@ -71,11 +71,43 @@ export const corruptTests = defineTests({
           after !== 'corrupt' && after?.data === 'repaired',
           'an update that reported ok left no readable record',
         );
-        assert.equal(after.version, updated.version);
+        assert.equal(
+          after.version,
+          updated.version,
+          'the repaired record has another version than the update returned',
+        );
       } else {
         assert.ok(
           after === null || after === 'corrupt',
           'a refused update made the record readable',
+        );
+      }
+    },
+  },
+  'corrupt: create over a corrupt record replaces it or gives exists, and never exposes it': {
+    requires: ['corrupt'],
+    async run(t) {
+      const id = await plantCorrupt(t);
+      // A corrupt record holds no session anyone can resume, so replacing it
+      // overwrites nothing live; a store that cannot tell may refuse instead.
+      const created = await resolvedOrCorrupt(
+        () => t.store.create(id, t.record('new')),
+        'create over a corrupt record',
+      );
+      assert.ok(
+        created === 'corrupt' || created.ok || created.reason === 'exists',
+        `create over a corrupt record gave ${JSON.stringify(created)}`,
+      );
+      const after = await resolvedOrCorrupt(() => t.store.get(id), 'get after create');
+      if (created !== 'corrupt' && created.ok) {
+        assert.ok(
+          after !== 'corrupt' && after?.data === 'new' && after.version === created.version,
+          'a create that reported ok left no readable record of its own',
+        );
+      } else {
+        assert.ok(
+          after === null || after === 'corrupt',
+          'a refused create made the corrupt record readable',
         );
       }
     },
@@ -85,7 +117,7 @@ export const corruptTests = defineTests({
     async run(t) {
       const id = await plantCorrupt(t);
       await t.store.destroy(id);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'get after destroy of a corrupt record');
       expectOk(await t.store.create(id, t.record('fresh')), 'create after destroy');
       assert.equal((await t.store.get(id))?.data, 'fresh');
     },

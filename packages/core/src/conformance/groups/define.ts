@@ -9,7 +9,8 @@ export type Requirement =
   | 'sweep'
   | 'native'
   | 'faults'
-  | 'corrupt';
+  | 'corrupt'
+  | 'foreign';
 
 export interface TestSpec {
   readonly requires?: readonly Requirement[];

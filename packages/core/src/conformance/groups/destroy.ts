@@ -10,7 +10,7 @@ export const destroyTests = defineTests({
       expectOk(await t.store.create(id, t.record()), 'create');
       await t.store.destroy(id);
       await t.store.destroy(id);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'get after destroying twice');
     },
   },
   'destroy: is final: get is null, update is missing, touch is false': {
@@ -18,14 +18,18 @@ export const destroyTests = defineTests({
       const id = t.newId();
       const version = expectOk(await t.store.create(id, t.record()), 'create');
       await t.store.destroy(id);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'get after destroy');
       expectRefused(
         await t.store.update(id, t.record(), { ifVersion: version }),
         'missing',
         'update',
       );
-      assert.equal(await t.store.touch(id, t.expiresIn(60_000)), false);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(
+        await t.store.touch(id, t.expiresIn(60_000)),
+        false,
+        'touch of a destroyed record must give false',
+      );
+      assert.equal(await t.store.get(id), null, 'touch revived a destroyed record');
     },
   },
   'destroy: leaves other records alone': {

@@ -6,6 +6,9 @@ import { defineTests } from './define.js';
 
 const DAY = 86_400_000;
 
+/** What a store that fails the clock tests usually got wrong. */
+const CLOCK_HINT = ' (does the store read time from the `now` it was given?)';
+
 function clockOf(t: ConformanceContext) {
   assert.ok(t.clock, 'this test needs the injected clock');
   return t.clock;
@@ -50,9 +53,9 @@ export const expiryTests = defineTests({
       const expiresAt = t.expiresIn(10_000);
       expectOk(await t.store.create(id, { data: 'x', expiresAt }), 'create');
       clock.advance(9_999);
-      assert.notEqual(await t.store.get(id), null, 'gone 1 ms before its expiry');
+      assert.notEqual(await t.store.get(id), null, `gone 1 ms before its expiry${CLOCK_HINT}`);
       clock.advance(1);
-      assert.equal(await t.store.get(id), null, 'still there at its expiry');
+      assert.equal(await t.store.get(id), null, `still there at its expiry${CLOCK_HINT}`);
     },
   },
   'expiry (clock): an expiry equal to now is rejected with InvalidRecordError': {
@@ -81,11 +84,15 @@ export const expiryTests = defineTests({
       const clock = clockOf(t);
       const id = t.newId();
       expectOk(await t.store.create(id, { data: 'x', expiresAt: t.expiresIn(1_000) }), 'create');
-      assert.equal(await t.store.touch(id, t.expiresIn(60_000)), true);
+      assert.equal(await t.store.touch(id, t.expiresIn(60_000)), true, 'touch of a live record');
       clock.advance(30_000);
-      assert.equal((await t.store.get(id))?.data, 'x');
+      assert.equal(
+        (await t.store.get(id))?.data,
+        'x',
+        `gone at its old expiry after a touch moved it${CLOCK_HINT}`,
+      );
       clock.advance(30_000);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, `still there after its new expiry${CLOCK_HINT}`);
     },
   },
   'expiry (clock): a 31-day expiry stays alive until it is due': {
@@ -95,9 +102,9 @@ export const expiryTests = defineTests({
       const id = t.newId();
       expectOk(await t.store.create(id, { data: 'x', expiresAt: t.expiresIn(31 * DAY) }), 'create');
       clock.advance(30 * DAY);
-      assert.equal((await t.store.get(id))?.data, 'x', 'gone after 30 of 31 days');
+      assert.equal((await t.store.get(id))?.data, 'x', `gone after 30 of 31 days${CLOCK_HINT}`);
       clock.advance(DAY);
-      assert.equal(await t.store.get(id), null, 'alive after 31 days');
+      assert.equal(await t.store.get(id), null, `alive after 31 days${CLOCK_HINT}`);
     },
   },
   'expiry (real time): a record expires on time, within ttlResolutionMs': {
@@ -116,7 +123,7 @@ export const expiryTests = defineTests({
       const id = t.newId();
       const lifeMs = t.timing.scale * (2 * t.capabilities.ttlResolutionMs + 300);
       expectOk(await t.store.create(id, { data: 'x', expiresAt: Date.now() + lifeMs }), 'create');
-      assert.equal(await t.store.touch(id, Date.now() + 3_600_000), true);
+      assert.equal(await t.store.touch(id, Date.now() + 3_600_000), true, 'touch of a live record');
       await sleep(lifeMs + t.capabilities.ttlResolutionMs + t.timing.slackMs * t.timing.scale);
       assert.equal(
         (await t.store.get(id))?.data,
@@ -124,7 +131,7 @@ export const expiryTests = defineTests({
         'the touched record expired at its old time',
       );
       const shorter = Date.now() + lifeMs;
-      assert.equal(await t.store.touch(id, shorter), true);
+      assert.equal(await t.store.touch(id, shorter), true, 'touch back to a short life');
       await watchExpiry(t, id, shorter);
     },
   },
@@ -137,7 +144,7 @@ export const expiryTests = defineTests({
       expectOk(await t.store.create(updated, t.record('before')), 'create');
       expectOk(await t.store.update(updated, { data: 'updated', expiresAt }), 'update');
       expectOk(await t.store.create(touched, t.record('touched')), 'create');
-      assert.equal(await t.store.touch(touched, expiresAt), true);
+      assert.equal(await t.store.touch(touched, expiresAt), true, 'touch to 31 days');
       // Long enough for a backend with second resolution to have acted on a bad TTL.
       await sleep(t.timing.scale * (t.capabilities.ttlResolutionMs + 1_100));
       assert.equal((await t.store.get(created))?.data, 'created', 'created with 31 days: gone');

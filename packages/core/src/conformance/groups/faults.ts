@@ -3,30 +3,7 @@ import { expectOk } from '../assert.js';
 import type { ConformanceContext } from '../context.js';
 import { eventually, settleWithin, sleep } from '../timing.js';
 import { defineTests } from './define.js';
-
-type Operation = [name: string, call: () => Promise<unknown>];
-
-/** Every operation the store declares, aimed at `id`. */
-function everyOperation(t: ConformanceContext, id: string): Operation[] {
-  const { store, capabilities } = t;
-  const ops: Operation[] = [
-    ['get', () => store.get(id)],
-    ['create', () => store.create(t.newId(), t.record())],
-    ['update', () => store.update(id, t.record('changed'))],
-    ['update with ifVersion', () => store.update(id, t.record('changed'), { ifVersion: '1' })],
-    ['touch', () => store.touch(id, t.expiresIn(60_000))],
-    ['destroy', () => store.destroy(t.newId())],
-  ];
-  const { list, count, destroyByUser, clearExpired, clear } = store;
-  if (capabilities.list && list) ops.push(['list', () => list.call(store, { limit: 10 })]);
-  if (capabilities.count && count) ops.push(['count', () => count.call(store)]);
-  if (capabilities.users && destroyByUser)
-    ops.push(['destroyByUser', () => destroyByUser.call(store, 'nobody')]);
-  if (capabilities.expiry === 'sweep' && clearExpired)
-    ops.push(['clearExpired', () => clearExpired.call(store)]);
-  if (capabilities.clear && clear) ops.push(['clear', () => clear.call(store)]);
-  return ops;
-}
+import { everyOperation, type Operation } from './operations.js';
 
 /** The bound every operation must meet, and a longer guard against one that never settles. */
 function bounds(t: ConformanceContext): { bound: number; guard: number } {
@@ -143,9 +120,9 @@ export const faultTests = defineTests({
       const id = t.newId();
       const version = expectOk(await t.store.create(id, t.record('a')), 'create');
       expectOk(await t.store.update(id, t.record('b'), { ifVersion: version }), 'update');
-      assert.equal(await t.store.touch(id, t.expiresIn(60_000)), true);
+      assert.equal(await t.store.touch(id, t.expiresIn(60_000)), true, 'touch after the outage');
       await t.store.destroy(id);
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'get after destroy, after the outage');
     },
   },
   'faults: operations in flight when the backend dies leave no unhandled rejection': {

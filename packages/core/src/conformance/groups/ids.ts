@@ -159,7 +159,7 @@ export const idTests = defineTests({
       }
       const after = await t.store.get(id);
       assert.equal(after?.data, 'kept');
-      assert.equal(after?.version, version);
+      assert.equal(after?.version, version, 'a refused write changed the version');
     },
   },
 });

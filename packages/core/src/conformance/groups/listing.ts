@@ -71,7 +71,7 @@ export const listingTests = defineTests({
   'list: an empty store lists nothing': {
     requires: ['list'],
     async run(t) {
-      assert.deepEqual(await listAll(t.store, { limit: 5 }), []);
+      assert.deepEqual(await listAll(t.store, { limit: 5 }), [], 'list() of an empty namespace');
     },
   },
   'list: skips destroyed and expired records': {
@@ -106,7 +106,7 @@ export const listingTests = defineTests({
       expectOk(await t.store.create(destroyed, t.record()), 'create');
       await t.store.destroy(destroyed);
       await t.createExpired(t.newId());
-      assert.equal(await t.store.count?.(), 12);
+      assert.equal(await t.store.count?.(), 12, 'count() of 12 live records');
     },
   },
 });

@@ -21,7 +21,7 @@ export const recordTests = defineTests({
           `update(data ${typeof data})`,
         );
       }
-      assert.equal((await t.store.get(id))?.version, version);
+      assert.equal((await t.store.get(id))?.version, version, 'a refused write changed the record');
     },
   },
   'records: an expiry that is not an integer of epoch ms is rejected with InvalidRecordError': {
@@ -80,7 +80,7 @@ export const recordTests = defineTests({
       );
       const after = await t.store.get(id);
       assert.equal(after?.data, 'kept');
-      assert.equal(after?.version, version);
+      assert.equal(after?.version, version, 'a refused write changed the version');
     },
   },
 });

@@ -56,7 +56,7 @@ export const roundTripTests = defineTests({
   },
   'round trip: an unknown id reads as null': {
     async run(t) {
-      assert.equal(await t.store.get(t.newId()), null);
+      assert.equal(await t.store.get(t.newId()), null, 'get of an id never written');
     },
   },
   'round trip: an empty payload comes back empty': {
@@ -77,7 +77,7 @@ export const roundTripTests = defineTests({
       expectOk(await t.store.create(id, t.record(data)), 'create');
       const read = await t.store.get(id);
       assert.ok(read, 'the record is missing');
-      assert.equal(read.data.length, size);
+      assert.equal(read.data.length, size, 'the payload came back with another length');
       assert.ok(read.data === data, 'the payload came back altered');
     },
   },
@@ -85,7 +85,7 @@ export const roundTripTests = defineTests({
     async run(t) {
       const id = t.newId();
       expectOk(await t.store.create(id, t.record(EVERY_PLANE)), 'create');
-      assert.equal((await t.store.get(id))?.data, EVERY_PLANE);
+      assert.equal((await t.store.get(id))?.data, EVERY_PLANE, 'characters of every Unicode plane');
     },
   },
   'round trip: payloads that look like JSON or hold NUL and newlines are kept verbatim': {
@@ -108,8 +108,12 @@ export const roundTripTests = defineTests({
       const userId = `ü:${'x'.repeat(200)}/*?[]{} \u{1F600}`;
       expectOk(await t.store.create(withUser, t.record('a', userId)), 'create with userId');
       expectOk(await t.store.create(without, t.record('b')), 'create without userId');
-      assert.equal((await t.store.get(withUser))?.userId, userId);
-      assert.equal((await t.store.get(without))?.userId, undefined);
+      assert.equal((await t.store.get(withUser))?.userId, userId, 'userId was not kept');
+      assert.equal(
+        (await t.store.get(without))?.userId,
+        undefined,
+        'a record written without userId came back with one',
+      );
     },
   },
 });

@@ -21,9 +21,15 @@ export const sweepTests = defineTests({
         ),
       ]);
       clock.advance(1_000);
-      assert.equal(await t.store.clearExpired?.(), 7);
+      assert.equal(
+        await t.store.clearExpired?.(),
+        7,
+        'clearExpired() of 7 expired records among live ones',
+      );
       assert.equal(await t.store.clearExpired?.(), 0, 'a second sweep found more');
-      for (const id of live) assert.equal((await t.store.get(id))?.data, 'live');
+      for (const id of live) {
+        assert.equal((await t.store.get(id))?.data, 'live', 'clearExpired() removed a live record');
+      }
       // Swept ids are free again.
       for (const id of dying)
         expectOk(await t.store.create(id, t.record('again')), 'create after sweep');
@@ -32,7 +38,7 @@ export const sweepTests = defineTests({
   'clearExpired: an empty store sweeps nothing': {
     requires: ['sweep'],
     async run(t) {
-      assert.equal(await t.store.clearExpired?.(), 0);
+      assert.equal(await t.store.clearExpired?.(), 0, 'clearExpired() with nothing expired');
     },
   },
 });

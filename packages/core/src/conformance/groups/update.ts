@@ -12,7 +12,7 @@ export const updateTests = defineTests({
         'missing',
         'update with ifVersion',
       );
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'update of a missing id wrote a record');
     },
   },
   'update: replaces data, expiry and userId and returns a new version': {
@@ -35,7 +35,11 @@ export const updateTests = defineTests({
       const id = t.newId();
       expectOk(await t.store.create(id, t.record('a', 'user-a')), 'create');
       expectOk(await t.store.update(id, t.record('b')), 'update');
-      assert.equal((await t.store.get(id))?.userId, undefined);
+      assert.equal(
+        (await t.store.get(id))?.userId,
+        undefined,
+        'the old userId survived the update',
+      );
     },
   },
   'update: a matching ifVersion writes; a stale one gives conflict and writes nothing': {
@@ -57,8 +61,35 @@ export const updateTests = defineTests({
         'update at an unknown version',
       );
       const read = await t.store.get(id);
-      assert.equal(read?.data, 'v2');
-      assert.equal(read?.version, v2);
+      assert.equal(read?.data, 'v2', 'a refused update changed the data');
+      assert.equal(read?.version, v2, 'a refused update changed the version');
+    },
+  },
+  'update: a wrong ifVersion gives conflict at every version, the first one included': {
+    async run(t) {
+      const id = t.newId();
+      const v1 = expectOk(await t.store.create(id, t.record('v1')), 'create');
+      expectRefused(
+        await t.store.update(id, t.record('wrong'), { ifVersion: `${v1}x` }),
+        'conflict',
+        'update of a just-created record with a wrong ifVersion',
+      );
+      assert.equal((await t.store.get(id))?.version, v1, 'a refused update changed the record');
+      let current = v1;
+      for (let i = 2; i <= 3; i++) {
+        current = expectOk(
+          await t.store.update(id, t.record(`v${i}`), { ifVersion: current }),
+          `update at version ${i - 1}`,
+        );
+        expectRefused(
+          await t.store.update(id, t.record('wrong'), { ifVersion: v1 }),
+          'conflict',
+          `update at the first version, now that the record is at version ${i}`,
+        );
+      }
+      const read = await t.store.get(id);
+      assert.equal(read?.data, 'v3', 'a refused update changed the data');
+      assert.equal(read?.version, current, 'a refused update changed the version');
     },
   },
   'update: never revives a destroyed record': {
@@ -72,7 +103,7 @@ export const updateTests = defineTests({
         'missing',
         'update at the old version',
       );
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'update revived a destroyed record');
     },
   },
   'update: never revives an expired record': {
@@ -80,7 +111,7 @@ export const updateTests = defineTests({
       const id = t.newId();
       await t.createExpired(id, { data: 'old' });
       expectRefused(await t.store.update(id, t.record('revived')), 'missing', 'update');
-      assert.equal(await t.store.get(id), null);
+      assert.equal(await t.store.get(id), null, 'update revived an expired record');
     },
   },
   'update: of 50 concurrent updates with the same ifVersion exactly one succeeds': {
@@ -92,10 +123,12 @@ export const updateTests = defineTests({
       );
       const winners = results.flatMap((r, i) => (r.ok ? [{ i, version: r.version }] : []));
       assert.equal(winners.length, 1, `${winners.length} updates reported ok`);
-      for (const r of results) if (!r.ok) assert.equal(r.reason, 'conflict');
+      for (const r of results) {
+        if (!r.ok) assert.equal(r.reason, 'conflict', 'a losing update must give conflict');
+      }
       const read = await t.store.get(id);
       assert.equal(read?.data, `writer ${winners[0]?.i}`, 'the stored record is not the winner’s');
-      assert.equal(read?.version, winners[0]?.version);
+      assert.equal(read?.version, winners[0]?.version, 'the stored version is not the winner’s');
     },
   },
   'update: every successful write yields a new version and the new expiry': {

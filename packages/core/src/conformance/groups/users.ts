@@ -22,8 +22,23 @@ export const userTests = defineTests({
     async run(t) {
       const ids = await sessionsOf(t, 'alice', 5);
       assert.equal(await t.store.destroyByUser?.('alice'), 5);
-      assert.deepEqual(await liveIds(t, ids), []);
+      assert.deepEqual(await liveIds(t, ids), [], 'sessions of the user survived destroyByUser');
       assert.equal(await t.store.destroyByUser?.('alice'), 0, 'a second call found sessions');
+    },
+  },
+  'users: destroyByUser counts only sessions that were still there': {
+    requires: ['users'],
+    async run(t) {
+      const [gone, kept, moved] = await sessionsOf(t, 'alice', 3);
+      assert.ok(gone && kept && moved);
+      await t.store.destroy(gone);
+      expectOk(await t.store.update(moved, t.record('now bob’s', 'bob')), 'update to bob');
+      assert.equal(
+        await t.store.destroyByUser?.('alice'),
+        1,
+        'destroyByUser counted a session destroyed or moved to another user before it ran',
+      );
+      assert.deepEqual(await liveIds(t, [gone, kept, moved]), [moved], 'after destroyByUser');
     },
   },
   'users: destroyByUser honours except': {
@@ -32,7 +47,11 @@ export const userTests = defineTests({
       const [keep, ...rest] = await sessionsOf(t, 'alice', 4);
       assert.ok(keep);
       assert.equal(await t.store.destroyByUser?.('alice', { except: keep }), 3);
-      assert.deepEqual(await liveIds(t, [keep, ...rest]), [keep]);
+      assert.deepEqual(
+        await liveIds(t, [keep, ...rest]),
+        [keep],
+        'after destroyByUser with except',
+      );
     },
   },
   'users: destroyByUser leaves other users and anonymous sessions alone': {
@@ -43,12 +62,16 @@ export const userTests = defineTests({
       const prefixed = await sessionsOf(t, 'alice2', 1);
       const anonymous = t.newId();
       expectOk(await t.store.create(anonymous, t.record()), 'create');
-      assert.equal(await t.store.destroyByUser?.('alice'), 3);
-      assert.deepEqual(await liveIds(t, [...bob, ...prefixed, anonymous]), [
-        ...bob,
-        ...prefixed,
-        anonymous,
-      ]);
+      assert.equal(
+        await t.store.destroyByUser?.('alice'),
+        3,
+        'destroyByUser of alice’s 3 sessions',
+      );
+      assert.deepEqual(
+        await liveIds(t, [...bob, ...prefixed, anonymous]),
+        [...bob, ...prefixed, anonymous],
+        'destroyByUser removed sessions of other users or anonymous ones',
+      );
     },
   },
   'users: an update that changes userId moves the session to the new user': {
@@ -62,9 +85,13 @@ export const userTests = defineTests({
         0,
         'the session still counted as alice’s',
       );
-      assert.notEqual(await t.store.get(id), null);
-      assert.equal(await t.store.destroyByUser?.('bob'), 1);
-      assert.equal(await t.store.get(id), null);
+      assert.notEqual(
+        await t.store.get(id),
+        null,
+        'destroyByUser of the old user removed the session',
+      );
+      assert.equal(await t.store.destroyByUser?.('bob'), 1, 'destroyByUser of the new user');
+      assert.equal(await t.store.get(id), null, 'destroyByUser left the session of its new user');
     },
   },
   'users: user ids are opaque text': {
