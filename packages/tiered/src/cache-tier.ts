@@ -152,7 +152,8 @@ export class CacheTier {
     const takeable =
       seen === null ||
       (entry?.kind === 'mark' && entry.writers.length === 0) ||
-      (entry?.kind === 'value' && entry.record.expiresAt <= this.#options.now());
+      (entry?.kind === 'value' && entry.record.expiresAt <= this.#options.now()) ||
+      (entry?.kind === 'foreign' && seen.version !== '');
     if (!takeable) return undefined;
     const lease = this.#mark([], this.#options.now() + this.#options.leaseTtlMs);
     try {
@@ -221,8 +222,9 @@ export class CacheTier {
           continue;
         }
         const { entry } = seen;
-        if (entry.kind === 'foreign') {
-          // Nothing anyone can be relying on: clear the way.
+        if (seen.version === '') {
+          // A record the cache store cannot read: nothing anyone relies on,
+          // and nothing to compare-and-set against. Clear the way.
           await this.#call(deadline, () => this.#cache.destroy(id), 'destroy');
           continue;
         }

@@ -56,7 +56,13 @@ describe('Deadlines', () => {
 
   it('stop gives up every call still waiting', async () => {
     const deadlines = new Deadlines(5);
-    const bounded = deadlines.bound(new Promise(() => {}), deadlines.now() + 60_000, 'a call', same, rethrow);
+    const bounded = deadlines.bound(
+      new Promise(() => {}),
+      deadlines.now() + 60_000,
+      'a call',
+      same,
+      rethrow,
+    );
     deadlines.stop();
     await assert.rejects(bounded, StoreUnavailableError);
   });
