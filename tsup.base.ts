@@ -11,7 +11,8 @@ export function packageBuild(entry: Record<string, string>, overrides: Options =
     dts: true,
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    // No maps: they would point at src/, which the tarball does not ship (see CONTRIBUTING).
+    sourcemap: false,
     clean: true,
     splitting: false,
     treeshake: true,

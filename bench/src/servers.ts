@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startMariadb, startMemcached, startPostgres, startRedis } from '@sess/test-servers';
+import mysql from 'mysql2';
+import pg from 'pg';
 
 /**
  * The servers a backend runs on: private ones started for the run on free
@@ -72,4 +74,49 @@ export async function mysqlServer(): Promise<BenchServer & { login: MysqlLogin }
 /** A database name no one else uses: the bench creates it and drops it after the run. */
 export function scratchDatabase(): string {
   return `sess_bench_${randomBytes(4).toString('hex')}`;
+}
+
+/** A scratch database, created for the run: where it is, the server's version, and how to drop it. */
+export interface Scratch<Where> {
+  readonly where: Where;
+  readonly version: string;
+  /** Drops the database and closes the admin connection. */
+  drop(): Promise<void>;
+}
+
+/** A scratch database on a PostgreSQL server; `where` is its URL. */
+export async function postgresScratch(serverUrl: string): Promise<Scratch<string>> {
+  const database = scratchDatabase();
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const { rows } = await admin.query('SHOW server_version');
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return {
+    where: url.href,
+    version: String(rows[0]?.server_version),
+    async drop() {
+      await admin.query(`DROP DATABASE ${database}`);
+      await admin.end();
+    },
+  };
+}
+
+/** A scratch database on a MySQL server; `where` is the login with the database. */
+export async function mysqlScratch(
+  login: MysqlLogin,
+): Promise<Scratch<MysqlLogin & { database: string }>> {
+  const database = scratchDatabase();
+  const admin = mysql.createConnection(login).promise();
+  await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
+  const [rows] = await admin.query('SELECT VERSION() AS v');
+  return {
+    where: { ...login, database },
+    version: String((rows as Array<{ v: string }>)[0]?.v),
+    async drop() {
+      await admin.query(`DROP DATABASE ${database}`);
+      await admin.end();
+    },
+  };
 }

@@ -16,7 +16,7 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2';
 import pg from 'pg';
 import { type ExpressSessionStore, expressSessionTarget } from '../peer-target.js';
-import { mysqlServer, postgresServer, scratchDatabase } from '../servers.js';
+import { mysqlScratch, mysqlServer, postgresScratch, postgresServer } from '../servers.js';
 import { sessTarget } from '../sess-target.js';
 import type { BenchBackend, BenchTarget, SweepCase } from '../target.js';
 
@@ -161,12 +161,8 @@ export const postgresBackend: BenchBackend = {
   name: 'sql-postgres',
   async setup() {
     const server = await postgresServer();
-    const database = scratchDatabase();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(server.url);
-    url.pathname = `/${database}`;
+    const scratch = await postgresScratch(server.url);
+    const url = new URL(scratch.where);
     const pool = { min: 2, max: 10 };
     const knex = knexFactory({ client: 'pg', connection: url.href, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
@@ -248,8 +244,7 @@ export const postgresBackend: BenchBackend = {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
-        await admin.query(`DROP DATABASE ${database}`);
-        await admin.end();
+        await scratch.drop();
         await server.dispose();
       },
     };
@@ -260,11 +255,8 @@ export const mysqlBackend: BenchBackend = {
   name: 'sql-mysql',
   async setup() {
     const server = await mysqlServer();
-    const database = scratchDatabase();
-    const admin = mysql.createConnection(server.login).promise();
-    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
-    const [versionRows] = await admin.query('SELECT VERSION() AS v');
-    const connection = { ...server.login, database };
+    const scratch = await mysqlScratch(server.login);
+    const connection = scratch.where;
     const pool = { min: 2, max: 10 };
     const knex = knexFactory({ client: 'mysql2', connection, pool, log: quiet });
     const store = new SqlStore({ knex, table: 'sess_bench' });
@@ -311,7 +303,7 @@ export const mysqlBackend: BenchBackend = {
         expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
       ],
       info: {
-        mariadb: String((versionRows as Array<{ v: string }>)[0]?.v),
+        mariadb: scratch.version,
         server: server.origin,
         pool: `${pool.max} connections per store`,
       },
@@ -319,8 +311,7 @@ export const mysqlBackend: BenchBackend = {
         await rawPool.end();
         await peerKnex.destroy();
         await knex.destroy();
-        await admin.query(`DROP DATABASE ${database}`);
-        await admin.end();
+        await scratch.drop();
         await server.dispose();
       },
     };

@@ -1,16 +1,22 @@
 import {
-  assertExpiry,
-  assertSessionId,
-  assertWrite,
   type Clock,
   CorruptRecordError,
   type SessionRecord,
   type SessionStore,
   type StoreCapabilities,
   type StoredSession,
+  StoreUnavailableError,
   type UpdateOptions,
   type WriteResult,
 } from '@sess/core';
+import {
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  checkUpdateOptions,
+  refused,
+  resolveCommonOptions,
+} from '@sess/core/store-kit';
 
 interface Stored {
   data: string;
@@ -25,50 +31,62 @@ interface Stored {
  * as JSON strings, so it shows the corrupt-record path too.
  */
 export class StringMapStore implements SessionStore {
-  readonly capabilities: StoreCapabilities = {
-    expiry: 'sweep',
-    list: false,
-    count: false,
-    users: false,
-    clear: false,
-    ttlResolutionMs: 0,
-    maxPayloadBytes: 16 * 1024,
-  };
+  readonly capabilities: StoreCapabilities;
 
   readonly #map: Map<string, string>;
   readonly #prefix: string;
   readonly #now: Clock;
   #writes = 0;
+  #closed = false;
 
-  constructor(options: { map: Map<string, string>; prefix: string; now?: Clock }) {
+  constructor(options: {
+    map: Map<string, string>;
+    prefix: string;
+    now?: Clock;
+    maxPayloadBytes?: number;
+  }) {
+    // The same rules and defaults as every sess store; this one does no I/O, so no timeout.
+    const { now, maxPayloadBytes } = resolveCommonOptions(options);
     this.#map = options.map;
     this.#prefix = options.prefix;
-    this.#now = options.now ?? Date.now;
+    this.#now = now;
+    this.capabilities = {
+      expiry: 'sweep',
+      list: false,
+      count: false,
+      users: false,
+      clear: false,
+      ttlResolutionMs: 0,
+      maxPayloadBytes,
+    };
   }
 
   async get(id: string): Promise<StoredSession | null> {
+    this.#assertOpen();
     assertSessionId(id);
     const stored = this.#read(id);
     return stored && { ...stored };
   }
 
   async create(id: string, record: SessionRecord): Promise<WriteResult> {
+    this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    if (this.#read(id)) return { ok: false, reason: 'exists' };
+    if (this.#read(id)) return refused.exists;
     return { ok: true, version: this.#write(id, record) };
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
+    this.#assertOpen();
     assertWrite(id, record, this.#limits());
+    const ifVersion = checkUpdateOptions(options);
     const current = this.#read(id);
-    if (!current) return { ok: false, reason: 'missing' };
-    if (options?.ifVersion !== undefined && options.ifVersion !== current.version) {
-      return { ok: false, reason: 'conflict' };
-    }
+    if (!current) return refused.missing;
+    if (ifVersion !== undefined && ifVersion !== current.version) return refused.conflict;
     return { ok: true, version: this.#write(id, record) };
   }
 
   async touch(id: string, expiresAt: number): Promise<boolean> {
+    this.#assertOpen();
     assertSessionId(id);
     assertExpiry(expiresAt, this.#now());
     const current = this.#read(id);
@@ -78,11 +96,13 @@ export class StringMapStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
+    this.#assertOpen();
     assertSessionId(id);
     this.#map.delete(this.#key(id));
   }
 
   async clearExpired(): Promise<number> {
+    this.#assertOpen();
     let removed = 0;
     for (const key of [...this.#map.keys()]) {
       if (!key.startsWith(this.#prefix)) continue;
@@ -95,7 +115,14 @@ export class StringMapStore implements SessionStore {
     return removed;
   }
 
-  async close(): Promise<void> {}
+  /** Idempotent; the map belongs to the caller and stays as it is. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('This StringMapStore is closed.');
+  }
 
   #key(id: string): string {
     return this.#prefix + id;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { isSessionStoreError, isValidSessionId, sessionIdOf } from '@sess/core';
+import { isSessionStoreError, sessionIdOf } from '@sess/core';
+import { isValidSessionId } from '@sess/core/store-kit';
 import { doctor } from './commands/doctor.js';
 import { Interrupted, migrate } from './commands/migrate.js';
 import { destroy, list, logoutUser, NotFound, show, stats } from './commands/sessions.js';

@@ -1,3 +1,11 @@
+/**
+ * `@sess/core`: what an application uses (`SessionManager`, `Session`,
+ * `MemoryStore`, the codec, the errors) and the store contract's types.
+ * Store authors find their helpers in `@sess/core/store-kit`, and the
+ * conformance suite in `@sess/core/conformance`.
+ *
+ * @packageDocumentation
+ */
 export type {
   Clock,
   DestroyByUserOptions,
@@ -47,25 +55,4 @@ export {
   sessionIdOf,
   TAGGED_JSON_FORMAT,
 } from './session/index.js';
-export {
-  checkSweeperOptions,
-  IntervalSweeper,
-  type Sweeper,
-  type SweeperOptions,
-  type SweeperStats,
-  type SweepReport,
-} from './sweeper.js';
-export { asUnavailable, withTimeout } from './timeout.js';
-export {
-  assertDestroyByUser,
-  assertExpiry,
-  assertListOptions,
-  assertRecord,
-  assertSessionId,
-  assertUserId,
-  assertWrite,
-  isValidSessionId,
-  MAX_USER_ID_LENGTH,
-  payloadBytes,
-  systemClock,
-} from './validation.js';
+export type { Sweeper, SweeperOptions, SweeperStats, SweepReport } from './sweeper.js';

@@ -11,15 +11,18 @@ import type {
   WriteResult,
 } from './contract.js';
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
-import { IntervalSweeper, type Sweeper, type SweeperOptions } from './sweeper.js';
+import { resolveCommonOptions } from './store-kit/options.js';
+import { refused } from './store-kit/refusals.js';
+import { SweepScheduler } from './store-kit/sweep-scheduler.js';
 import {
-  assertDestroyByUser,
   assertExpiry,
-  assertListOptions,
   assertSessionId,
   assertWrite,
-  systemClock,
-} from './validation.js';
+  checkDestroyByUser,
+  checkListOptions,
+  checkUpdateOptions,
+} from './store-kit/validation.js';
+import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
 
 export interface MemoryStoreOptions {
   /** Current time in epoch ms; inject one to test expiry without sleeping. Default `Date.now`. */
@@ -37,7 +40,6 @@ interface Entry {
   version: string;
 }
 
-const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 
@@ -60,17 +62,14 @@ export class MemoryStore implements SessionStore {
   // Map order is recency order: the first entry is the least recently used.
   readonly #entries = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
-  readonly #sweepers = new Set<Sweeper>();
+  readonly #sweeps = new SweepScheduler(() => this.#sweepOnce(), 'MemoryStore');
   #lastVersion = 0;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { now = systemClock, maxEntries = Number.POSITIVE_INFINITY } = options;
-    const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const { maxPayloadBytes, now } = resolveCommonOptions(options);
+    const { maxEntries = Number.POSITIVE_INFINITY } = options;
     if (!(maxEntries >= 1)) throw new InvalidOptionError('maxEntries must be at least 1.');
-    if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1) {
-      throw new InvalidOptionError('maxPayloadBytes must be a positive integer.');
-    }
     this.#now = now;
     this.#maxEntries = maxEntries;
     this.capabilities = {
@@ -96,22 +95,17 @@ export class MemoryStore implements SessionStore {
   async create(id: string, record: SessionRecord): Promise<WriteResult> {
     this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    if (this.#live(id)) return { ok: false, reason: 'exists' };
+    if (this.#live(id)) return refused.exists;
     return { ok: true, version: this.#write(id, record) };
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    const ifVersion = checkUpdateOptions(options);
     const entry = this.#live(id);
-    if (!entry) return { ok: false, reason: 'missing' };
-    if (ifVersion !== undefined && entry.version !== ifVersion) {
-      return { ok: false, reason: 'conflict' };
-    }
+    if (!entry) return refused.missing;
+    if (ifVersion !== undefined && entry.version !== ifVersion) return refused.conflict;
     return { ok: true, version: this.#write(id, record) };
   }
 
@@ -134,7 +128,7 @@ export class MemoryStore implements SessionStore {
 
   async list(options?: ListOptions): Promise<ListPage> {
     this.#assertOpen();
-    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const limit = checkListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     const cursor = options?.cursor;
     const candidates =
       options?.userId === undefined
@@ -160,7 +154,7 @@ export class MemoryStore implements SessionStore {
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     let destroyed = 0;
     for (const id of [...(this.#byUser.get(userId) ?? [])]) {
       if (id === except) continue;
@@ -192,26 +186,24 @@ export class MemoryStore implements SessionStore {
   /**
    * Runs `clearExpired()` every `intervalMs` (plus jitter) on a timer that
    * never keeps the process alive, so expired records do not pile up in a
-   * long-running process. `close()` stops it.
+   * long-running process. One sweeper at a time; `close()` stops it.
    *
    * @example
    * const sweeper = store.startSweeper({ intervalMs: 60_000 });
    */
   startSweeper(options: SweeperOptions): Sweeper {
-    this.#assertOpen();
-    const sweeper = new IntervalSweeper(async () => {
-      const started = performance.now();
-      const deleted = await this.clearExpired();
-      return { deleted, durationMs: performance.now() - started };
-    }, options);
-    this.#sweepers.add(sweeper);
-    return sweeper;
+    return this.#sweeps.start(options);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#sweepers].map((sweeper) => sweeper.stop()));
-    this.#sweepers.clear();
+    await this.#sweeps.close();
+  }
+
+  async #sweepOnce(): Promise<SweepReport> {
+    const started = performance.now();
+    const deleted = await this.clearExpired();
+    return { deleted, durationMs: performance.now() - started };
   }
 
   #limits() {

@@ -35,32 +35,3 @@ describe('MemoryStore beyond the contract', () => {
     await assert.rejects(store.create('a', record('a')), { code: 'SESS_STORE_UNAVAILABLE' });
   });
 });
-
-describe('MemoryStore.startSweeper', () => {
-  it('sweeps on demand, keeps totals, and stops on close', async () => {
-    let now = 1_000_000;
-    const store = new MemoryStore({ now: () => now });
-    await store.create('old', { data: 'x', expiresAt: now + 10 });
-    await store.create('new', { data: 'y', expiresAt: now + 60_000 });
-    const reports: number[] = [];
-    const sweeper = store.startSweeper({
-      intervalMs: 60_000,
-      onSweep: (r) => reports.push(r.deleted),
-    });
-    now += 10;
-    assert.equal((await sweeper.runNow()).deleted, 1);
-    assert.deepEqual(reports, [1]);
-    assert.equal(sweeper.stats.sweeps, 1);
-    assert.equal(sweeper.stats.deleted, 1);
-    assert.equal((await store.get('new'))?.data, 'y');
-    await store.close();
-    await assert.rejects(sweeper.runNow(), { code: 'SESS_STORE_UNAVAILABLE' });
-    assert.equal(sweeper.stats.failures, 1);
-  });
-
-  it('refuses an interval under a second', () => {
-    assert.throws(() => new MemoryStore().startSweeper({ intervalMs: 10 }), {
-      code: 'SESS_INVALID_OPTION',
-    });
-  });
-});

@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidSessionIdError, InvalidUserIdError } from '../src/index.js';
 import {
   assertSessionId,
   assertUserId,
-  InvalidSessionIdError,
-  InvalidUserIdError,
   isValidSessionId,
   MAX_USER_ID_LENGTH,
-} from '../src/index.js';
+} from '../src/store-kit/index.js';
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 

@@ -1,56 +1,48 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type {
+  Clock,
+  DestroyByUserOptions,
+  ListOptions,
+  ListPage,
+  SessionRecord,
+  SessionStore,
+  StoreCapabilities,
+  StoredSession,
+  Sweeper,
+  SweeperOptions,
+  UpdateOptions,
+  WriteResult,
+} from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
 import {
-  assertDestroyByUser,
   assertExpiry,
-  assertListOptions,
   assertSessionId,
   assertWrite,
-  type Clock,
-  type DestroyByUserOptions,
-  IntervalSweeper,
-  InvalidOptionError,
-  type ListOptions,
-  type ListPage,
-  type SessionRecord,
-  type SessionStore,
-  type StoreCapabilities,
-  type StoredSession,
-  StoreUnavailableError,
-  type UpdateOptions,
-  type WriteResult,
+  checkDestroyByUser,
+  checkListOptions,
+  checkUpdateOptions,
+  refused,
+  SweepScheduler,
   withTimeout,
-} from '@sess/core';
+} from '@sess/core/store-kit';
 import { prepareDirectory } from './directory-check.js';
 import { unavailable } from './errors.js';
-import type { CorruptRecordEvent, FileStoreEvents } from './events.js';
+import type { FileStoreEvents } from './events.js';
 import {
   closeQuietly,
-  errorCode,
   fsync,
-  fsyncDirectory,
   futimes,
-  mkdirp,
   readdirIfExists,
-  rename,
   statIfExists,
   streamNames,
   unlinkIfExists,
 } from './fs-calls.js';
 import { KeyedQueue } from './keyed-queue.js';
-import {
-  BREAK_SUFFIX,
-  idOfFileName,
-  isShardName,
-  Layout,
-  type RecordPaths,
-  TEMP_SUFFIX,
-} from './layout.js';
+import { BREAK_SUFFIX, idOfFileName, isShardName, Layout, TEMP_SUFFIX } from './layout.js';
 import { inBatches, listRecords, listUserRecords } from './listing.js';
-import { type LockToken, RecordLocks } from './locks.js';
+import { RecordLocks } from './locks.js';
 import { type FileStoreOptions, resolveOptions } from './options.js';
 import {
-  encodeRecord,
   expiryOf,
   LOCK_ONLY,
   openRecord,
@@ -61,17 +53,14 @@ import {
   readRecordFile,
   recordFileLimit,
 } from './record-file.js';
-import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
+import { RecordWriter } from './record-writes.js';
+import type { FileSweepReport } from './sweep-report.js';
 import { UserIndex } from './user-index.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 /** Records checked at once by walks over many of them (count, sweeps, destroyByUser). */
 const BATCH = 64;
-
-const OK_MISSING: WriteResult = { ok: false, reason: 'missing' };
-const OK_CONFLICT: WriteResult = { ok: false, reason: 'conflict' };
-const OK_EXISTS: WriteResult = { ok: false, reason: 'exists' };
 
 /**
  * A session store in a directory of files, for one machine: development,
@@ -104,13 +93,12 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #locks: RecordLocks;
   readonly #users: UserIndex;
   readonly #queue = new KeyedQueue();
+  readonly #writer: RecordWriter;
   readonly #now: Clock;
   readonly #timeoutMs: number;
   readonly #readRules: ReadRules;
   readonly #fsync: boolean;
-  readonly #fileMode: number;
-  readonly #directoryMode: number;
-  readonly #sweepers = new Set<Sweeper>();
+  readonly #sweeps = new SweepScheduler(() => this.#track(this.#sweep()), 'FileStore');
   /** Work of operations not yet finished, including any whose caller timed out. */
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
@@ -131,13 +119,23 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       owner: resolved.allowSharedDirectory ? undefined : process.getuid?.(),
     };
     this.#fsync = resolved.fsync;
-    this.#fileMode = resolved.fileMode;
-    this.#directoryMode = resolved.directoryMode;
     this.#locks = new RecordLocks({
       fileMode: resolved.fileMode,
       directoryMode: resolved.directoryMode,
       staleMs: resolved.lockStaleMs,
       fsync: resolved.fsync,
+    });
+    this.#writer = new RecordWriter({
+      layout: this.#layout,
+      locks: this.#locks,
+      users: this.#users,
+      queue: this.#queue,
+      fsync: resolved.fsync,
+      directoryMode: resolved.directoryMode,
+      live: (record) => this.#live(record),
+      read: (file) => this.#read(file),
+      // On the next tick: a throwing listener is the listener's error, not this write's.
+      onCorrupt: (event) => process.nextTick(() => this.emit('corrupt', event)),
     });
     this.capabilities = {
       expiry: 'sweep',
@@ -159,7 +157,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       const read = await this.#read(paths.file);
       if (read.kind === 'corrupt') {
         // Past its mtime a file is expired, corrupt or not: the sweep moves it.
-        if (this.#live(read)) await this.#quarantine(paths, deadline);
+        if (this.#live(read)) await this.#writer.quarantine(paths, deadline);
         return null;
       }
       if (read.kind === 'absent' || !this.#live(read.record)) return null;
@@ -172,17 +170,23 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertWrite(id, record, this.#limits());
     return this.#bounded('create', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#create(paths, record, deadline));
+      return this.#queue.run(paths.file, async (waited) => {
+        // Behind another write to this record, a create has likely lost
+        // already: a live record there is a final `exists`, found with one
+        // read and no lock (the locked path below decides every other case).
+        if (waited) {
+          const current = await this.#read(paths.file);
+          if (current.kind === 'record' && this.#live(current.record)) return refused.exists;
+        }
+        return this.#writer.create(paths, record, deadline);
+      });
     });
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     this.#assertOpen();
     assertWrite(id, record, this.#limits());
-    const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    const ifVersion = checkUpdateOptions(options);
     return this.#bounded('update', (deadline) => {
       const paths = this.#layout.record(id);
       return this.#queue.run(paths.file, async (waited) => {
@@ -192,10 +196,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         if (waited && ifVersion !== undefined) {
           const current = await this.#read(paths.file);
           if (current.kind === 'record' && this.#live(current.record)) {
-            if (current.record.version !== ifVersion) return OK_CONFLICT;
+            if (current.record.version !== ifVersion) return refused.conflict;
           }
         }
-        return this.#update(paths, record, ifVersion, deadline);
+        return this.#writer.update(paths, record, ifVersion, deadline);
       });
     });
   }
@@ -212,7 +216,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       const fd = await openRecord(paths.file);
       if (fd === undefined) return false;
       if (fd === 'link') {
-        await this.#quarantine(paths, deadline);
+        await this.#writer.quarantine(paths, deadline);
         return false;
       }
       let read: ReadResult;
@@ -227,7 +231,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
         // Nothing was written through it but the times, which futimes has set.
         closeQuietly(fd);
       }
-      if (read.kind === 'corrupt' && this.#live(read)) await this.#quarantine(paths, deadline);
+      if (read.kind === 'corrupt' && this.#live(read))
+        await this.#writer.quarantine(paths, deadline);
       return false;
     });
   }
@@ -237,7 +242,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertSessionId(id);
     await this.#bounded('destroy', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'any'));
+      return this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any'));
     });
   }
 
@@ -249,7 +254,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
    */
   async list(options?: ListOptions): Promise<ListPage> {
     this.#assertOpen();
-    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const limit = checkListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     const { cursor, userId } = options ?? {};
     return this.#bounded('list', () =>
       userId === undefined
@@ -287,7 +292,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     return this.#track(this.#destroyByUser(userId, except));
   }
 
@@ -301,7 +306,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
             if (id === undefined || id === except) return false;
             const paths = this.#layout.record(id);
             return this.#step('destroyByUser', (deadline) =>
-              this.#queue.run(paths.file, () => this.#removeForUser(paths, userId, deadline)),
+              this.#queue.run(paths.file, () =>
+                this.#writer.removeForUser(paths, userId, deadline),
+              ),
             );
           }),
         );
@@ -333,7 +340,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           const paths = this.#layout.record(id);
           if (paths.shardDir !== shardDir) return;
           await this.#step('clear', (deadline) =>
-            this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'any')),
+            this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any')),
           );
         }),
       );
@@ -343,37 +350,22 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   /**
    * Runs `clearExpired()` (and removes temp files of writers that died) every
-   * `intervalMs`, on a timer that never keeps the process alive. `close()`
-   * stops it.
+   * `intervalMs`, on a timer that never keeps the process alive. One
+   * sweeper at a time; `close()` stops it.
    *
    * @example
    * const sweeper = store.startSweeper({ intervalMs: 600_000, onError: (e) => log.warn(e) });
    * // later: await sweeper.stop();
    */
-  startSweeper(options: SweeperOptions): Sweeper {
-    this.#assertOpen();
-    const sweeper = new IntervalSweeper(async () => {
-      this.#assertOpen();
-      return this.#track(this.#sweep());
-    }, options);
-    this.#sweepers.add(sweeper);
-    const stop = sweeper.stop.bind(sweeper);
-    return {
-      get stats() {
-        return sweeper.stats;
-      },
-      runNow: () => sweeper.runNow(),
-      stop: async () => {
-        this.#sweepers.delete(sweeper);
-        await stop();
-      },
-    };
+  startSweeper(options: SweeperOptions<FileSweepReport>): Sweeper<FileSweepReport> {
+    return this.#sweeps.start(options);
   }
 
   /**
-   * Stops the sweepers and refuses new operations, then waits for every
-   * operation already started, including one whose caller timed out: once
-   * `close()` resolves, the store writes nothing more to the directory.
+   * Stops the sweeper and refuses new operations, then waits for every
+   * operation already started (a sweep under way included), even one whose
+   * caller timed out: once `close()` resolves, the store writes nothing more
+   * to the directory.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -382,208 +374,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   async #close(): Promise<void> {
     this.#closed = true;
-    const sweepers = [...this.#sweepers];
-    this.#sweepers.clear();
-    await Promise.all(sweepers.map((s) => s.stop()));
+    await this.#sweeps.close();
     while (this.#inflight.size > 0) await Promise.all(this.#inflight);
   }
 
-  // ---- writes -------------------------------------------------------------
-
-  /**
-   * Takes the record's lock (writing `content` into its temp file) and reads
-   * the current record meanwhile. `undefined` when `wait` is false and a
-   * writer holds the lock.
-   */
-  async #lockAndRead(
-    paths: RecordPaths,
-    content: Buffer,
-    expiresAt: number | undefined,
-    deadline: number,
-    wait = true,
-  ): Promise<{ token: LockToken; current: ReadResult } | undefined> {
-    checkDeadline(deadline);
-    const held = await this.#locks.acquire(paths, content, expiresAt, deadline, {
-      wait,
-      alongside: () => this.#read(paths.file),
-    });
-    return held && { token: held.token, current: held.alongside };
-  }
-
-  async #create(paths: RecordPaths, record: SessionRecord, deadline: number): Promise<WriteResult> {
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    let held = true;
-    try {
-      if (current.kind === 'record' && this.#live(current.record)) return OK_EXISTS;
-      if (current.kind === 'corrupt') await this.#moveAside(paths, current.reason);
-      // The index entry goes in before the record, so no record ever lacks one.
-      if (record.userId !== undefined) await this.#users.add(record.userId, paths);
-      // Absent, expired or moved aside; every writer of this record holds the
-      // lock first, so nothing can appear here before the rename.
-      checkDeadline(deadline);
-      await this.#locks.publish(paths);
-      held = false;
-      return { ok: true, version };
-    } finally {
-      if (held) await this.#locks.release(paths, token);
-    }
-  }
-
-  async #update(
-    paths: RecordPaths,
-    record: SessionRecord,
-    ifVersion: string | undefined,
-    deadline: number,
-  ): Promise<WriteResult> {
-    const version = randomUUID();
-    const content = encodeRecord({ version, data: record.data, userId: record.userId });
-    // Written before the check: conflicts are rare, and the temp file then
-    // names its owner from the first moment, for crash recovery.
-    const lock = await this.#lockAndRead(paths, content, record.expiresAt, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    let held = true;
-    let previousUser: string | undefined;
-    try {
-      if (current.kind === 'corrupt') {
-        await this.#moveAside(paths, current.reason);
-        return OK_MISSING;
-      }
-      if (current.kind === 'absent' || !this.#live(current.record)) return OK_MISSING;
-      if (ifVersion !== undefined && current.record.version !== ifVersion) return OK_CONFLICT;
-      previousUser = current.record.userId;
-      if (record.userId !== undefined && record.userId !== previousUser) {
-        await this.#users.add(record.userId, paths);
-      }
-      checkDeadline(deadline);
-      await this.#locks.publish(paths);
-      held = false;
-    } finally {
-      if (held) await this.#locks.release(paths, token);
-    }
-    if (previousUser !== undefined && previousUser !== record.userId) {
-      await this.#dropUserEntryIfStale(paths, previousUser, deadline);
-    }
-    return { ok: true, version };
-  }
-
-  /**
-   * Removes the record under its lock, with its user index entry. `expired`
-   * removes it only if it has expired (the sweep), and returns whether it did.
-   */
-  async #remove(paths: RecordPaths, deadline: number, which: 'any' | 'expired'): Promise<boolean> {
-    // A sweep never waits for a writer: that record is in use, not expired.
-    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, which === 'any');
-    if (!lock) return false;
-    const { token, current } = lock;
-    try {
-      if (current.kind === 'absent') return false;
-      if (which === 'expired') {
-        // A file rewritten by anything but this store has the time of that
-        // write as its mtime, so it looks expired: keep it for inspection.
-        if (current.kind === 'corrupt') {
-          await this.#moveAside(paths, current.reason);
-          return false;
-        }
-        if (current.kind !== 'record' || this.#live(current.record)) return false;
-      }
-      checkDeadline(deadline);
-      await unlinkIfExists(paths.file);
-      if (this.#fsync) await fsyncDirectory(paths.shardDir);
-      const userId = current.kind === 'record' ? current.record.userId : undefined;
-      if (userId !== undefined) await this.#users.remove(userId, paths);
-      return true;
-    } finally {
-      await this.#locks.release(paths, token);
-    }
-  }
-
-  /** destroyByUser's step: removes the record if it is this user's; true if it was live. */
-  async #removeForUser(paths: RecordPaths, userId: string, deadline: number): Promise<boolean> {
-    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline);
-    if (!lock) throw new StoreUnavailableError('The session lock could not be taken.');
-    const { token, current } = lock;
-    try {
-      let wasLive = false;
-      if (current.kind === 'record' && current.record.userId === userId) {
-        wasLive = this.#live(current.record);
-        checkDeadline(deadline);
-        await unlinkIfExists(paths.file);
-        if (this.#fsync) await fsyncDirectory(paths.shardDir);
-      } else if (current.kind === 'corrupt') {
-        await this.#moveAside(paths, current.reason);
-      }
-      // Gone, another user's now, or just removed: the entry has no record to point at.
-      await this.#users.remove(userId, paths);
-      return wasLive;
-    } finally {
-      await this.#locks.release(paths, token);
-    }
-  }
-
-  // ---- corruption ---------------------------------------------------------
-
-  /** Moves a corrupt record aside if it still is corrupt; skips if a writer holds it. */
-  async #quarantine(paths: RecordPaths, deadline: number): Promise<void> {
-    await this.#queue.run(paths.file, async () => {
-      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
-      if (!lock) return;
-      try {
-        if (lock.current.kind === 'corrupt') await this.#moveAside(paths, lock.current.reason);
-      } finally {
-        await this.#locks.release(paths, lock.token);
-      }
-    });
-  }
-
-  /** With the record's lock held: renames the file into `corrupt/` and reports it. */
-  async #moveAside(paths: RecordPaths, reason: string): Promise<void> {
-    const target = `${this.#layout.corruptDir}/${paths.name}.${Date.now()}.${randomUUID().slice(0, 8)}.corrupt`;
-    let movedTo: string | undefined = target;
-    try {
-      await rename(paths.file, target);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
-      await mkdirp(this.#layout.corruptDir, this.#directoryMode);
-      try {
-        await rename(paths.file, target);
-      } catch (again) {
-        if (errorCode(again) !== 'ENOENT') throw again;
-        movedTo = undefined;
-      }
-    }
-    const event: CorruptRecordEvent = { id: paths.id, reason, movedTo };
-    // Emitted on the next tick: a throwing listener is the listener's error, not this write's.
-    process.nextTick(() => this.emit('corrupt', event));
-  }
-
   // ---- user index ---------------------------------------------------------
-
-  /**
-   * After an update moved a record to another user: drops the old user's
-   * entry, under the lock again, if the record is still not theirs. Best
-   * effort: a stale entry is harmless, because every use checks the record.
-   */
-  async #dropUserEntryIfStale(paths: RecordPaths, userId: string, deadline: number): Promise<void> {
-    try {
-      const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
-      if (!lock) return;
-      try {
-        const { current } = lock;
-        if (current.kind !== 'record' || current.record.userId !== userId) {
-          await this.#users.remove(userId, paths);
-        }
-      } finally {
-        await this.#locks.release(paths, lock.token);
-      }
-    } catch {
-      // The update is done; the stale entry waits for the next destroyByUser or sweep.
-    }
-  }
 
   /**
    * Removes user index entries whose record file is gone (left by a crash
@@ -611,7 +406,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
 
   // ---- sweeping -----------------------------------------------------------
 
-  async #sweep(): Promise<SweepReport> {
+  /**
+   * One sweep. Once the store is closing it stops at the next record, with
+   * what it did so far: an interrupted sweep is not a failed one.
+   */
+  async #sweep(): Promise<FileSweepReport> {
     const started = Date.now();
     let deleted = 0;
     let staleTemps = 0;
@@ -626,44 +425,45 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
               const paths = this.#layout.record(id);
               if (paths.shardDir !== shardDir) return;
               const stats = await statIfExists(paths.file);
-              if (!stats || expiryOf(stats) > now) return;
+              if (!stats || expiryOf(stats) > now || this.#closed) return;
               const removed = await this.#step('clearExpired', (deadline) =>
-                this.#queue.run(paths.file, () => this.#remove(paths, deadline, 'expired')),
+                this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'expired')),
               );
               if (removed) deleted++;
             } else if (name.endsWith(TEMP_SUFFIX)) {
               const owner = idOfFileName(name.slice(0, -TEMP_SUFFIX.length));
               if (owner === undefined) return;
               const paths = this.#layout.record(owner);
-              if (paths.shardDir !== shardDir) return;
+              if (paths.shardDir !== shardDir || this.#closed) return;
               const outcome = await this.#locks.breakIfStale(paths);
               if (outcome === 'broken') staleTemps++;
-            } else if (name.endsWith(BREAK_SUFFIX)) {
+            } else if (name.endsWith(BREAK_SUFFIX) && !this.#closed) {
               await this.#locks.removeStaleBreaker(`${shardDir}/${name}`);
             }
           }),
         );
       },
-      true,
+      { all: true, until: () => this.#closed },
     );
-    await this.#pruneUserIndex('clearExpired');
+    if (!this.#closed) await this.#pruneUserIndex('clearExpired');
     return { deleted, staleTemps, durationMs: Date.now() - started };
   }
 
   /**
-   * Streams every shard in batches of names; `all` also passes names of
-   * temp and marker files, not only records.
+   * Streams every shard in batches of names, until `until()` is true. `all`
+   * also passes names of temp and marker files, not only records.
    */
   async #walk(
     what: string,
     visit: (names: string[], shardDir: string) => Promise<void>,
-    all = false,
+    { all = false, until = () => false }: { all?: boolean; until?: () => boolean } = {},
   ): Promise<void> {
     try {
       for (const shard of await readdirIfExists(this.#layout.recordsDir)) {
         if (!isShardName(shard)) continue;
         const shardDir = this.#layout.shardDir(shard);
         for await (const names of inBatches(streamNames(shardDir), BATCH)) {
+          if (until()) return;
           await visit(all ? names : names.filter((n) => !n.includes('.')), shardDir);
         }
       }
@@ -726,16 +526,3 @@ function toStored(record: ReadRecord): StoredSession {
 }
 
 function ignore(): void {}
-
-/**
- * Checked before a write starts and again before it takes effect: work whose
- * caller has timed out stops there, so a write reported as failed does not
- * land later (unless the timer fired during its final rename or unlink).
- */
-function checkDeadline(deadline: number): void {
-  if (Date.now() > deadline) {
-    throw new StoreUnavailableError(
-      'The operation ran past operationTimeoutMs and was abandoned before it took effect.',
-    );
-  }
-}

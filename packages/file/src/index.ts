@@ -1,4 +1,4 @@
 export type { CorruptRecordEvent, FileStoreEvents } from './events.js';
 export { FileStore } from './file-store.js';
 export type { FileStoreOptions } from './options.js';
-export type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
+export type { FileSweepReport } from './sweep-report.js';

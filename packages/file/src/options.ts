@@ -1,17 +1,14 @@
 import { resolve } from 'node:path';
-import { type Clock, InvalidOptionError, systemClock } from '@sess/core';
+import { type Clock, InvalidOptionError } from '@sess/core';
+import { type CommonStoreOptions, resolveCommonOptions } from '@sess/core/store-kit';
 
-export interface FileStoreOptions {
+export interface FileStoreOptions extends CommonStoreOptions {
   /**
    * The directory the store owns (created if missing, with `directoryMode`).
    * Give each store its own: everything the store writes stays inside it, and
    * `clear()` empties it. Relative paths resolve against the working directory.
    */
   readonly directory: string;
-  /** Current time in epoch ms; inject one to test expiry without sleeping. Default `Date.now`. */
-  readonly now?: Clock;
-  /** Largest accepted payload in UTF-8 bytes. Default 1 MiB. */
-  readonly maxPayloadBytes?: number;
   /** Bound on each operation (and each step of a walk over many records), in ms. Default 2000. */
   readonly operationTimeoutMs?: number;
   /**
@@ -55,8 +52,6 @@ export interface ResolvedOptions {
 }
 
 const DEFAULTS = {
-  maxPayloadBytes: 1024 * 1024,
-  operationTimeoutMs: 2000,
   fileMode: 0o600,
   directoryMode: 0o700,
   lockStaleMs: 10_000,
@@ -84,28 +79,19 @@ export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('FileStore takes an options object with at least { directory }.');
   }
-  const { directory, now = systemClock, fsync = false, allowSharedDirectory = false } = options;
+  const { directory, fsync = false, allowSharedDirectory = false } = options;
   if (typeof directory !== 'string' || directory.length === 0 || directory.includes('\0')) {
     throw new InvalidOptionError('FileStore needs `directory`, the path of a directory it owns.');
   }
-  if (typeof now !== 'function') throw new InvalidOptionError('now must be a function.');
   if (typeof fsync !== 'boolean') throw new InvalidOptionError('fsync must be true or false.');
   if (typeof allowSharedDirectory !== 'boolean') {
     throw new InvalidOptionError('allowSharedDirectory must be true or false.');
   }
   return {
+    ...resolveCommonOptions(options),
     directory: resolve(directory),
-    now,
     fsync,
     allowSharedDirectory,
-    maxPayloadBytes: positiveInteger(
-      options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
-      'maxPayloadBytes',
-    ),
-    operationTimeoutMs: positiveInteger(
-      options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
-      'operationTimeoutMs',
-    ),
     lockStaleMs: positiveInteger(options.lockStaleMs ?? DEFAULTS.lockStaleMs, 'lockStaleMs', 100),
     fileMode: mode(options.fileMode ?? DEFAULTS.fileMode, 'fileMode', 0o600),
     directoryMode: mode(options.directoryMode ?? DEFAULTS.directoryMode, 'directoryMode', 0o700),

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sessionLifecycleSuite } from '@sess/session-suite';
 import { it } from 'vitest';
-import { sessionLifecycleSuite } from '../../core/test/session/suite.js';
 import { FileStore } from '../src/index.js';
 import { scratchRoot } from './support/directories.js';
 

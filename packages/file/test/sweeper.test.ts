@@ -1,51 +1,39 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sweeperSuite } from '@sess/session-suite';
 import { describe, expect, it } from 'vitest';
-import { FileStore, type SweepReport } from '../src/index.js';
+import { FileStore, type FileSweepReport } from '../src/index.js';
 import { scratchRoot } from './support/directories.js';
 import { Worker } from './support/workers.js';
 
 const root = scratchRoot('sweeper');
-let sequence = 0;
 
-function clockedStore() {
-  let now = Date.now();
-  const store = new FileStore({ directory: join(root, `store${sequence++}`), now: () => now });
-  return { store, advance: (ms: number) => (now += ms), now: () => now };
-}
+sweeperSuite({
+  name: 'FileStore',
+  createStore: ({ namespace, now }) => {
+    const directory = join(root, namespace);
+    return {
+      store: new FileStore({ directory, now }),
+      dispose: () => rm(directory, { recursive: true, force: true }),
+    };
+  },
+});
 
-describe('startSweeper', () => {
-  it('refuses an interval under a second or a jitter outside 0..1', async () => {
-    const { store } = clockedStore();
-    expect(() => store.startSweeper({ intervalMs: 999 })).toThrow(/intervalMs/);
-    expect(() => store.startSweeper({ intervalMs: 1000, jitter: 2 })).toThrow(/jitter/);
-    await store.close();
-  });
-
-  it('sweeps expired records and reports each sweep', async () => {
-    const { store, advance, now } = clockedStore();
-    const reports: SweepReport[] = [];
+describe('the FileStore sweeper', () => {
+  it('a sweep also drops the swept session from its user index', async () => {
+    let now = Date.now();
+    const store = new FileStore({ directory: join(root, 'report'), now: () => now });
     try {
-      await store.create('short', { data: 'x', expiresAt: now() + 1000, userId: 'u' });
-      await store.create('long', { data: 'x', expiresAt: now() + 60_000, userId: 'u' });
-      const sweeper = store.startSweeper({ intervalMs: 60_000, onSweep: (r) => reports.push(r) });
-      advance(1000);
-      const report = await sweeper.runNow();
+      await store.create('short', { data: 'x', expiresAt: now + 1000, userId: 'u' });
+      await store.create('long', { data: 'x', expiresAt: now + 60_000, userId: 'u' });
+      now += 1000;
+      const sweeper = store.startSweeper({ intervalMs: 60_000 });
+      const report: FileSweepReport = await sweeper.runNow();
       expect(report).toMatchObject({ deleted: 1, staleTemps: 0 });
-      expect(reports).toEqual([report]);
       expect(await store.list({ userId: 'u' })).toEqual({ ids: ['long'] });
-      await sweeper.stop();
     } finally {
       await store.close();
     }
-  });
-
-  it('sends a failed sweep to onError and keeps the store usable', async () => {
-    const { store } = clockedStore();
-    const errors: Error[] = [];
-    const sweeper = store.startSweeper({ intervalMs: 60_000, onError: (e) => errors.push(e) });
-    await store.close();
-    await expect(sweeper.runNow()).rejects.toMatchObject({ code: 'SESS_STORE_UNAVAILABLE' });
-    expect(errors).toHaveLength(1);
   });
 
   it('never keeps the process alive', async () => {

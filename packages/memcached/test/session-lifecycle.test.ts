@@ -1,5 +1,5 @@
+import { sessionLifecycleSuite } from '@sess/session-suite';
 import { afterAll, it } from 'vitest';
-import { sessionLifecycleSuite } from '../../core/test/session/suite.js';
 import { MemcachedStore } from '../src/index.js';
 import { privatePool } from './support/servers.js';
 

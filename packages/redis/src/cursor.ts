@@ -1,4 +1,5 @@
-import { InvalidOptionError, isValidSessionId } from '@sess/core';
+import { InvalidOptionError } from '@sess/core';
+import { isValidSessionId } from '@sess/core/store-kit';
 
 /**
  * Where a listing stopped: which server (the index in the sorted list of

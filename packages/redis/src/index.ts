@@ -1,7 +1,3 @@
+export type { RedisStoreWarning } from './eviction.js';
 export type { RedisClientLike } from './link.js';
-export {
-  RedisStore,
-  type RedisStoreEvents,
-  type RedisStoreOptions,
-  type RedisStoreWarning,
-} from './redis-store.js';
+export { RedisStore, type RedisStoreEvents, type RedisStoreOptions } from './redis-store.js';

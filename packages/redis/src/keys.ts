@@ -1,4 +1,5 @@
-import { InvalidOptionError, isValidSessionId } from '@sess/core';
+import { InvalidOptionError } from '@sess/core';
+import { isValidSessionId } from '@sess/core/store-kit';
 import { encodeUserId } from './record.js';
 
 /**
@@ -73,4 +74,16 @@ export function slotOf(key: string): number {
   for (const byte of bytes)
     crc = ((crc << 8) ^ (CRC_TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0)) & 0xffff;
   return crc & 16383;
+}
+
+/** Keys grouped by cluster slot, as multi-key commands in a cluster require. */
+export function groupBySlot(keys: string[]): string[][] {
+  const bySlot = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = slotOf(key);
+    const batch = bySlot.get(slot);
+    if (batch) batch.push(key);
+    else bySlot.set(slot, [key]);
+  }
+  return [...bySlot.values()];
 }

@@ -1,4 +1,7 @@
-import { InvalidOptionError } from '@sess/core';
+import { InvalidOptionError, StoreUnavailableError } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
+import { errorText, failure } from './replies.js';
+import type { Script } from './scripts.js';
 
 /** Any function: a parameter list of `never` accepts every signature. */
 type AnyMethod = (...args: never[]) => unknown;
@@ -178,4 +181,157 @@ function addressOf(node: { address?: string; host?: string; port?: number; name?
 function byAddress(a: object, b: object): number {
   const [x, y] = [addressOf(a), addressOf(b)];
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The store's side of the client: every command bounded by the operation
+ * timeout, and the connection's state as the client's events tell it, beyond
+ * what its status shows (node-redis reads "connecting" both on its first
+ * connection and while reconnecting after a failure). Listening also means
+ * an 'error' event can never go unhandled (node-redis would throw it, and
+ * stop reconnecting). Listeners the application added still get every
+ * event; `close()` removes only these.
+ */
+export class Connection {
+  readonly #link: RedisLink;
+  readonly #timeoutMs: number;
+  readonly #detach: () => void;
+  /** An error or a reconnect was seen since the client was last ready. */
+  #down = false;
+  #waiters: Array<(ready: boolean) => void> = [];
+
+  constructor(link: RedisLink, timeoutMs: number) {
+    this.#link = link;
+    this.#timeoutMs = timeoutMs;
+    const down = () => {
+      this.#down = true;
+    };
+    const ready = () => {
+      this.#down = false;
+      this.#wake(true);
+    };
+    const failed = () => {
+      down();
+      // A first connection that fails does not leave callers waiting.
+      this.#wake(false);
+    };
+    const listeners: Array<[string, () => void]> = [
+      ['error', failed],
+      ['reconnecting', down],
+      ['end', failed],
+      ['ready', ready],
+    ];
+    const emitter = link.emitter;
+    for (const [event, listener] of listeners) emitter.on(event, listener);
+    this.#detach = () => {
+      for (const [event, listener] of listeners) emitter.removeListener(event, listener);
+    };
+  }
+
+  /**
+   * Sends one command (routed by `key`, or to `node`) within `timeoutMs`,
+   * and maps its reply with `map` in the same step. A script is run by its
+   * SHA, and by its source when the server lacks it. One promise per call:
+   * this is every operation's path, so it stays lean.
+   */
+  command<T>(
+    args: string[],
+    target: string | NodeLink,
+    what: string,
+    map: (reply: unknown) => T,
+    script?: Script,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T> {
+    if (this.#link.state() !== 'ready') {
+      return this.#whenReady(`Redis ${what}`, timeoutMs).then((remainingMs) =>
+        this.command(args, target, what, map, script, remainingMs),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
+      const settle = (reply: unknown) => {
+        clearTimeout(timer);
+        try {
+          resolve(map(reply));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(failure(error, what));
+      };
+      const sending = this.#send(args, target);
+      if (script === undefined) {
+        sending.then(settle, fail);
+        return;
+      }
+      sending.then(settle, (error: unknown) => {
+        // The server lost its script cache (restart, failover, SCRIPT
+        // FLUSH): EVAL sends the source, and caches it again.
+        if (!errorText(error).startsWith('NOSCRIPT')) return fail(error);
+        this.#send(['EVAL', script.source, ...args.slice(2)], target).then(settle, fail);
+      });
+    });
+  }
+
+  /** Every master; an unknown topology or none reachable is an outage. */
+  async masters(): Promise<NodeLink[]> {
+    let masters: NodeLink[];
+    try {
+      masters = await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
+    } catch (error) {
+      throw error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError('Redis cluster topology is unknown.', { cause: error });
+    }
+    // A cluster client that lost every node knows no master: that is an outage, not an empty store.
+    if (masters.length === 0) throw new StoreUnavailableError('No Redis master is reachable.');
+    return masters;
+  }
+
+  /** Stops listening and releases every caller still waiting for the connection. */
+  close(): void {
+    this.#detach();
+    this.#wake(false);
+  }
+
+  /** Hands a command to the client; a synchronous throw becomes a rejection. */
+  #send(args: string[], target: string | NodeLink): Promise<unknown> {
+    try {
+      return typeof target === 'string' ? this.#link.send(args, target) : target.send(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * For a client that is not ready: never queue into one that knows it is
+   * offline, where the command would run whenever the server returns, long
+   * after the caller gave up. A client still making its first connection is
+   * waited for, within `timeoutMs`. Resolves with the time left of it.
+   */
+  #whenReady(what: string, timeoutMs: number): Promise<number> {
+    if (this.#link.state() !== 'connecting' || this.#down) {
+      return Promise.reject(
+        new StoreUnavailableError(`${what}: the ${this.#link.kind} client is not connected.`),
+      );
+    }
+    const deadline = Date.now() + timeoutMs;
+    const ready = new Promise<boolean>((resolve) => this.#waiters.push(resolve));
+    return withTimeout(ready, timeoutMs, what).then((isReady) => {
+      if (!isReady) {
+        throw new StoreUnavailableError(`${what}: the connection failed or the store closed.`);
+      }
+      return Math.max(1, deadline - Date.now());
+    });
+  }
+
+  #wake(ready: boolean): void {
+    for (const wake of this.#waiters.splice(0)) wake(ready);
+  }
+}
+
+function expire(reject: (error: Error) => void, what: string, ms: number): void {
+  reject(new StoreUnavailableError(`Redis ${what} did not answer within ${ms} ms.`));
 }

@@ -1,14 +1,8 @@
 import { EventEmitter } from 'node:events';
 import {
-  assertDestroyByUser,
-  assertExpiry,
-  assertListOptions,
-  assertSessionId,
-  assertWrite,
   CorruptRecordError,
   type DestroyByUserOptions,
   InvalidOptionError,
-  isValidSessionId,
   type ListOptions,
   type ListPage,
   type SessionRecord,
@@ -18,26 +12,29 @@ import {
   StoreUnavailableError,
   type UpdateOptions,
   type WriteResult,
-  withTimeout,
 } from '@sess/core';
-import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
-import { coverUntil, lastLiveMs } from './expiry.js';
-import { KeyLayout, slotOf } from './keys.js';
 import {
-  type LinkState,
-  linkTo,
-  type NodeLink,
-  type RedisClientLike,
-  type RedisLink,
-} from './link.js';
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  checkDestroyByUser,
+  checkListOptions,
+  checkUpdateOptions,
+  isValidSessionId,
+  refused,
+  resolveCommonOptions,
+} from '@sess/core/store-kit';
+import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
+import { evictionWarning, type RedisStoreWarning } from './eviction.js';
+import { coverUntil, lastLiveMs } from './expiry.js';
+import { groupBySlot, KeyLayout } from './keys.js';
+import { Connection, linkTo, type NodeLink, type RedisClientLike, type RedisLink } from './link.js';
 import { encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
 import {
   causeText,
   closedError,
   configValue,
   corrupt,
-  errorText,
-  failure,
   nothing,
   strings,
   text,
@@ -60,33 +57,19 @@ export interface RedisStoreOptions {
   readonly maxPayloadBytes?: number;
 }
 
-/** The warning the store emits (once) when Redis may evict sessions silently. */
-export interface RedisStoreWarning {
-  readonly code: 'SESS_REDIS_EVICTION_POLICY';
-  /** The server's `maxmemory-policy`. */
-  readonly policy: string;
-  /** The server it was read from. */
-  readonly server: string;
-  readonly message: string;
-}
-
 export interface RedisStoreEvents {
   warning: [warning: RedisStoreWarning];
 }
 
 const DEFAULT_PREFIX = 'sess:';
-const DEFAULT_TIMEOUT_MS = 2_000;
-const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+// Redis strings hold 512 MB; anything near that is no session.
+const MAX_PAYLOAD_LIMIT = 2 ** 28;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1_000;
 /** SCAN calls one list() page may make before it returns what it has, with a cursor. */
 const MAX_SCANS_PER_PAGE = 16;
 /** Sessions destroyByUser checks at once. */
 const BATCH = 100;
-
-const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
-const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
-const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
 
 /**
  * A session store on Redis or Redis Cluster, through a node-redis or ioredis
@@ -114,13 +97,9 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 
   readonly #link: RedisLink;
   readonly #keys: KeyLayout;
-  readonly #timeoutMs: number;
   readonly #versions = new VersionSource();
-  readonly #detach: () => void;
+  readonly #connection: Connection;
   #closed = false;
-  /** An error or a reconnect was seen since the client was last ready. */
-  #down = false;
-  #readyWaiters: Array<(ready: boolean) => void> = [];
   #policyCheck: 'todo' | 'running' | 'done' = 'todo';
 
   constructor(options: RedisStoreOptions) {
@@ -128,26 +107,13 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('RedisStore takes an options object { client, prefix?, ... }.');
     }
-    const {
-      prefix = DEFAULT_PREFIX,
-      operationTimeoutMs = DEFAULT_TIMEOUT_MS,
-      maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
-    } = options;
-    if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
-      throw new InvalidOptionError('operationTimeoutMs must be a positive integer.');
-    }
-    // Redis strings hold 512 MB; anything near that is no session.
-    if (
-      !Number.isSafeInteger(maxPayloadBytes) ||
-      maxPayloadBytes < 1 ||
-      maxPayloadBytes > 2 ** 28
-    ) {
-      throw new InvalidOptionError('maxPayloadBytes must be an integer from 1 to 268435456.');
-    }
+    const { prefix = DEFAULT_PREFIX } = options;
+    const { operationTimeoutMs, maxPayloadBytes } = resolveCommonOptions(options, {
+      maxPayloadLimit: MAX_PAYLOAD_LIMIT,
+    });
     this.#keys = new KeyLayout(prefix);
     this.#link = linkTo(options.client);
-    this.#timeoutMs = operationTimeoutMs;
-    this.#detach = this.#watchClient();
+    this.#connection = new Connection(this.#link, operationTimeoutMs);
     this.capabilities = Object.freeze({
       expiry: 'native',
       list: true,
@@ -193,7 +159,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
         result ??
         // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
         this.#eval(CREATE, [key], [value, expiresAt, String(now)], (reply) =>
-          reply === 1 ? written : EXISTS,
+          reply === 1 ? written : refused.exists,
         ),
     );
   }
@@ -210,7 +176,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const value = encodeRecord(version, record.expiresAt, until, user, record.data);
     const index = this.#keys.userIndex(user);
     const args = [value, lastLiveMs(record.expiresAt), String(now), id, String(until)];
-    const written = (reply: unknown): WriteResult => (reply === 1 ? { ok: true, version } : EXISTS);
+    const written = (reply: unknown): WriteResult =>
+      reply === 1 ? { ok: true, version } : refused.exists;
     if (!this.#link.cluster) return this.#eval(CREATE, [key, index], args, written);
     // Cluster: the index lives in another slot. It is made to cover the
     // session first, so it never lacks a live one; a refused create leaves an
@@ -221,12 +188,10 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 
   update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     const now = Date.now();
-    const ifVersion = options?.ifVersion;
+    let ifVersion: string | undefined;
     try {
       assertWrite(id, record, this.#limits(now));
-      if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-        throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-      }
+      ifVersion = checkUpdateOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -235,8 +200,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const args = ['', lastLiveMs(record.expiresAt), String(now), ifVersion ?? ''];
     const outcome = (reply: unknown): WriteResult => {
       if (reply === 1) return { ok: true, version };
-      if (reply === 0) return MISSING;
-      if (reply === 2) return CONFLICT;
+      if (reply === 0) return refused.missing;
+      if (reply === 2) return refused.conflict;
       throw corrupt(reply);
     };
     if (record.userId === undefined) {
@@ -315,7 +280,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 
   async list(options?: ListOptions): Promise<ListPage> {
-    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const limit = checkListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     if (options?.userId !== undefined) return this.#listUser(options.userId, options.cursor, limit);
     const masters = await this.#masters();
     const position = decodeScanCursor(options?.cursor, masters.length);
@@ -374,7 +339,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     const user = encodeUserId(userId);
     const index = this.#keys.userIndex(user);
     const members = await this.#command(['ZRANGE', index, '0', '-1'], index, 'ZRANGE', strings);
@@ -411,8 +376,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#detach();
-    for (const wake of this.#readyWaiters.splice(0)) wake(false);
+    this.#connection.close();
   }
 
   // --- user index ---------------------------------------------------------
@@ -459,104 +423,22 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     return this.#command(command, keys[0] as string, `script ${script.name}`, map, script);
   }
 
-  /**
-   * Sends one command (routed by `key`, or to `node`), bounded by
-   * operationTimeoutMs, and maps its reply with `map` in the same step. One
-   * promise per call: this is every operation's path, so it stays lean.
-   */
+  /** Sends one command (routed by `key`, or to `node`), bounded by operationTimeoutMs. */
   #command<T>(
     args: string[],
     target: string | NodeLink,
     what: string,
     map: (reply: unknown) => T,
     script?: Script,
-    timeoutMs = this.#timeoutMs,
   ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
-    const state = this.#link.state();
-    if (state !== 'ready')
-      return this.#whenConnected(state, what, (remainingMs) =>
-        this.#command(args, target, what, map, script, remainingMs),
-      );
     this.#maybeCheckPolicy();
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
-      const settle = (reply: unknown) => {
-        clearTimeout(timer);
-        try {
-          resolve(map(reply));
-        } catch (error) {
-          reject(error);
-        }
-      };
-      const fail = (error: unknown) => {
-        clearTimeout(timer);
-        reject(failure(error, what));
-      };
-      const sending = this.#send(args, target);
-      if (script === undefined) {
-        sending.then(settle, fail);
-        return;
-      }
-      sending.then(settle, (error: unknown) => {
-        // The server lost its script cache (restart, failover, SCRIPT
-        // FLUSH): EVAL sends the source, and caches it again.
-        if (!errorText(error).startsWith('NOSCRIPT')) return fail(error);
-        this.#send(['EVAL', script.source, ...args.slice(2)], target).then(settle, fail);
-      });
-    });
+    return this.#connection.command(args, target, what, map, script);
   }
 
-  /** Hands a command to the client; a synchronous throw becomes a rejection. */
-  #send(args: string[], target: string | NodeLink): Promise<unknown> {
-    try {
-      return typeof target === 'string' ? this.#link.send(args, target) : target.send(args);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /**
-   * The client is not ready. Never queue into a client that knows it is
-   * offline: the command would run whenever the server returns, long after
-   * the caller gave up. A client still making its first connection is waited
-   * for, within the same bound.
-   */
-  #whenConnected<T>(
-    state: LinkState,
-    what: string,
-    then: (remainingMs: number) => Promise<T>,
-  ): Promise<T> {
-    if (state !== 'connecting' || this.#down) {
-      return Promise.reject(
-        new StoreUnavailableError(`Redis ${what}: the ${this.#link.kind} client is not connected.`),
-      );
-    }
-    const deadline = Date.now() + this.#timeoutMs;
-    const ready = new Promise<boolean>((resolve) => this.#readyWaiters.push(resolve));
-    return withTimeout(ready, this.#timeoutMs, `Redis ${what}`).then((isReady) => {
-      if (!isReady) {
-        throw new StoreUnavailableError(
-          `Redis ${what}: the connection failed or the store closed.`,
-        );
-      }
-      return then(Math.max(1, deadline - Date.now()));
-    });
-  }
-
-  async #masters(): Promise<NodeLink[]> {
-    if (this.#closed) throw closedError();
-    let masters: NodeLink[];
-    try {
-      masters = await withTimeout(this.#link.masters(), this.#timeoutMs, 'Redis cluster topology');
-    } catch (error) {
-      throw error instanceof StoreUnavailableError
-        ? error
-        : new StoreUnavailableError('Redis cluster topology is unknown.', { cause: error });
-    }
-    // A cluster client that lost every node knows no master: that is an outage, not an empty store.
-    if (masters.length === 0) throw new StoreUnavailableError('No Redis master is reachable.');
-    return masters;
+  #masters(): Promise<NodeLink[]> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#connection.masters();
   }
 
   async #scan(
@@ -583,53 +465,14 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       await this.#command(['UNLINK', ...keys], node, 'UNLINK', nothing);
       return;
     }
-    const bySlot = new Map<number, string[]>();
-    for (const key of keys) {
-      const slot = slotOf(key);
-      const batch = bySlot.get(slot);
-      if (batch) batch.push(key);
-      else bySlot.set(slot, [key]);
-    }
     await Promise.all(
-      [...bySlot.values()].map((batch) =>
+      groupBySlot(keys).map((batch) =>
         this.#command(['UNLINK', ...batch], batch[0] as string, 'UNLINK', nothing),
       ),
     );
   }
 
-  // --- the client's events and the server's settings -------------------------
-
-  /**
-   * Listens to the client so that its connection state is known and an
-   * 'error' event can never go unhandled (node-redis would throw it, and stop
-   * reconnecting). Listeners the application added still get every event;
-   * close() removes only the store's own.
-   */
-  #watchClient(): () => void {
-    const emitter = this.#link.emitter;
-    const down = () => {
-      this.#down = true;
-    };
-    const ready = () => {
-      this.#down = false;
-      for (const wake of this.#readyWaiters.splice(0)) wake(true);
-    };
-    const failed = () => {
-      down();
-      // A first connection that fails does not leave callers waiting.
-      for (const wake of this.#readyWaiters.splice(0)) wake(false);
-    };
-    const listeners: Array<[string, () => void]> = [
-      ['error', failed],
-      ['reconnecting', down],
-      ['end', failed],
-      ['ready', ready],
-    ];
-    for (const [event, listener] of listeners) emitter.on(event, listener);
-    return () => {
-      for (const [event, listener] of listeners) emitter.removeListener(event, listener);
-    };
-  }
+  // --- the server's settings ------------------------------------------------
 
   #maybeCheckPolicy(): void {
     if (this.#policyCheck !== 'todo') return;
@@ -652,9 +495,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 
   /**
    * Reads `maxmemory-policy` on every master and describes the risk if one
-   * may evict sessions. Every policy but `noeviction` may: the `allkeys-*`
-   * ones any key, the `volatile-*` ones any key with an expiry, which every
-   * session has; users would be logged out with no error. The store runs
+   * may evict sessions (every policy but `noeviction` may); users would be
+   * logged out with no error. The store runs
    * this once by itself on first use and emits `warning`; call it at startup
    * to make a deployment check of it.
    *
@@ -670,21 +512,9 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
         'CONFIG GET',
         (reply) => configValue(reply, 'maxmemory-policy'),
       );
-      if (policy === undefined || policy === 'noeviction') continue;
-      return {
-        code: 'SESS_REDIS_EVICTION_POLICY',
-        policy,
-        server: node.name,
-        message:
-          `Redis at ${node.name} has maxmemory-policy ${policy}: when memory runs out it deletes ` +
-          'sessions without an error, logging users out. Use noeviction (writes then fail ' +
-          'visibly) or a Redis of its own for sessions.',
-      };
+      const warning = evictionWarning(policy, node.name);
+      if (warning) return warning;
     }
     return undefined;
   }
-}
-
-function expire(reject: (error: Error) => void, what: string, ms: number): void {
-  reject(new StoreUnavailableError(`Redis ${what} did not answer within ${ms} ms.`));
 }

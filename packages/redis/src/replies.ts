@@ -1,9 +1,5 @@
-import {
-  asUnavailable,
-  CorruptRecordError,
-  type StoredSession,
-  StoreUnavailableError,
-} from '@sess/core';
+import { CorruptRecordError, type StoredSession, StoreUnavailableError } from '@sess/core';
+import { asUnavailable } from '@sess/core/store-kit';
 import { decodeRecord } from './record.js';
 
 /**

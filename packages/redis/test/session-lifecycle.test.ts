@@ -1,6 +1,6 @@
+import { sessionLifecycleSuite } from '@sess/session-suite';
 import { LOOPBACK, type RedisServer, startRedis, startRedisCluster } from '@sess/test-servers';
 import { afterAll, beforeAll, it } from 'vitest';
-import { sessionLifecycleSuite } from '../../core/test/session/suite.js';
 import { RedisStore } from '../src/index.js';
 import { connect, type TestClient } from './support/clients.js';
 

@@ -1,4 +1,5 @@
-import { asUnavailable, StoreUnavailableError, withTimeout } from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
+import { asUnavailable, withTimeout } from '@sess/core/store-kit';
 import type { Database, Statement as SqliteStatement } from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';
@@ -215,29 +216,48 @@ class SqliteExecutor implements Executor {
 }
 
 /** How one networked driver sends a statement on a connection and reads the outcome. */
-interface Wire {
+export interface Wire {
   readonly dialect: 'postgres' | 'mysql';
   rows(connection: unknown, sql: Statement | string, params: unknown[]): Promise<unknown[][]>;
   run(connection: unknown, sql: Statement | string, params: unknown[]): Promise<RunResult>;
+  /**
+   * Ends a connection at once, failing the statement running on it. Neither
+   * driver's own `end()` does for a silent network (mysql2's leaves the
+   * pending callback unanswered), so the socket is destroyed.
+   */
+  kill(connection: unknown): void;
+}
+
+/**
+ * Marks a connection for knex to discard when it comes back (knex's own mark:
+ * a failed statement's callback does not always reach knex's listeners), and
+ * destroys its socket.
+ */
+function kill(connection: unknown, socket: { destroy(error?: Error): void } | undefined): void {
+  const error = new Error('The statement ran past operationTimeoutMs; the connection was ended.');
+  (connection as { __knex__disposed?: unknown }).__knex__disposed = error;
+  socket?.destroy(error);
 }
 
 /** PostgreSQL through pg: named prepared statements, rows as arrays. */
-const pgWire: Wire = {
+export const pgWire: Wire = {
   dialect: 'postgres',
   rows: async (connection, sql, params) => (await query(connection as PgClient, sql, params)).rows,
   run: async (connection, sql, params) => {
     const { rowCount } = await query(connection as PgClient, sql, params);
     return { changes: rowCount ?? 0, insertId: 0 };
   },
+  kill: (connection) => kill(connection, socketOfPg(connection)),
 };
 
 /** MySQL and MariaDB through mysql2: `execute` (server-side prepared, cached per connection). */
-const mysqlWire: Wire = {
+export const mysqlWire: Wire = {
   dialect: 'mysql',
   rows: (connection, sql, params) =>
     execute(connection as MysqlConnection, textOf(sql), params) as Promise<unknown[][]>,
   run: async (connection, sql, params) =>
     toRun(await execute(connection as MysqlConnection, textOf(sql), params)),
+  kill: (connection) => kill(connection, socketOfMysql(connection)),
 };
 
 /**
@@ -279,9 +299,15 @@ class PooledExecutor implements Executor {
   withSession<T>(work: (session: Session) => Promise<T>, what: string): Promise<T> {
     const timeoutMs = this.#timeoutMs;
     const wire = this.#wire;
+    // A call past the bound ends the connection, as a lent statement's does.
+    const bounded = <R>(connection: unknown, call: Promise<R>, w: string) =>
+      withTimeout(call, timeoutMs, w).catch((error: unknown) => {
+        wire.kill(connection);
+        throw error;
+      });
     const held = (connection: unknown): Session => ({
-      all: (sql, params, w) => withTimeout(wire.rows(connection, sql, params), timeoutMs, w),
-      run: (sql, params, w) => withTimeout(wire.run(connection, sql, params), timeoutMs, w),
+      all: (sql, params, w) => bounded(connection, wire.rows(connection, sql, params), w),
+      run: (sql, params, w) => bounded(connection, wire.run(connection, sql, params), w),
     });
     return acquireWithin(this.#client, timeoutMs, what).then((connection) =>
       work(held(connection)).finally(() => this.#client.releaseConnection(connection)),
@@ -289,8 +315,23 @@ class PooledExecutor implements Executor {
   }
 
   #bounded<T>(work: (connection: unknown) => Promise<T>, what: string): Promise<T> {
-    return withTimeout(this.#lender.run(work), this.#timeoutMs, what);
+    return this.#lender
+      .run(work, { timeoutMs: this.#timeoutMs, what, kill: this.#wire.kill })
+      .catch((error: unknown) => {
+        throw asUnavailable(error, what);
+      });
   }
+}
+
+/** pg keeps its socket on the client's connection object. */
+function socketOfPg(connection: unknown) {
+  return (connection as { connection?: { stream?: { destroy(error?: Error): void } } }).connection
+    ?.stream;
+}
+
+/** mysql2 keeps its socket on the connection. */
+function socketOfMysql(connection: unknown) {
+  return (connection as { stream?: { destroy(error?: Error): void } }).stream;
 }
 
 function query(connection: PgClient, sql: Statement | string, values: unknown[]) {

@@ -8,4 +8,4 @@ export {
 } from './schema.js';
 export { SqlStore, type SqlStoreOptions, type SweepOptions } from './sql-store.js';
 export { type SqliteConfigOptions, sqliteConfig } from './sqlite-config.js';
-export type { Sweeper, SweeperOptions, SweeperStats, SweepReport } from './sweeper.js';
+export type { SqlSweepReport } from './sweep-report.js';

@@ -5,7 +5,23 @@ export interface KnexClient {
   readonly pool?: { readonly max?: number; numPendingAcquires?(): number } | null;
 }
 
+import { StoreUnavailableError } from '@sess/core';
+
 type Waiter = { resolve(connection: unknown): void; reject(error: unknown): void };
+
+/** How one statement is bounded. */
+export interface Bound {
+  readonly timeoutMs: number;
+  /** Names the operation in the timeout error. */
+  readonly what: string;
+  /**
+   * Ends a connection whose statement ran past the bound, so the statement
+   * fails at once instead of holding the connection for as long as the
+   * network hides the server (a silent drop can last minutes); knex then
+   * discards the connection.
+   */
+  readonly kill: (connection: unknown) => void;
+}
 
 /**
  * Lends knex's pooled connections to single statements, without a round
@@ -33,14 +49,50 @@ export class Lender {
     this.#client = client;
   }
 
-  /** Runs `work` on a lent connection and takes it back whatever happens. */
-  async run<T>(work: (connection: unknown) => Promise<T>): Promise<T> {
-    const connection = await this.#take();
-    try {
-      return await work(connection);
-    } finally {
-      this.#give(connection);
-    }
+  /** Statements waiting for a connection (for tests: a caller that gave up is not among them). */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /**
+   * Runs `work` on a lent connection within `bound`, and takes the
+   * connection back whatever happens. Past the bound the caller gets
+   * `StoreUnavailableError` at once: a statement still waiting for a
+   * connection leaves the queue, and one running has its connection ended.
+   */
+  run<T>(work: (connection: unknown) => Promise<T>, bound: Bound): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let lent: unknown;
+      let timedOut = false;
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          if (timedOut) {
+            this.#give(connection); // it arrived for a caller that has gone
+            return;
+          }
+          lent = connection;
+          work(connection)
+            .then(resolve, reject)
+            .finally(() => {
+              clearTimeout(timer);
+              this.#give(connection);
+            });
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (lent === undefined) this.#withdraw(waiter);
+        else bound.kill(lent);
+        reject(
+          new StoreUnavailableError(`${bound.what} did not answer within ${bound.timeoutMs} ms.`),
+        );
+      }, bound.timeoutMs);
+      this.#take(waiter);
+    });
   }
 
   /** Hands every idle connection back to knex now. */
@@ -48,14 +100,24 @@ export class Lender {
     while (this.#idle.length > 0) this.#release(this.#idle.pop());
   }
 
-  #take(): Promise<unknown> {
+  /** Hands `waiter` an idle connection, a new one from knex, or a place in the queue. */
+  #take(waiter: Waiter): void {
     while (this.#idle.length > 0) {
       const connection = this.#idle.pop();
-      if (!isDisposed(connection)) return Promise.resolve(connection);
+      if (!isDisposed(connection)) {
+        waiter.resolve(connection);
+        return;
+      }
       this.#release(connection);
     }
-    if (this.#held < this.#cap()) return this.#acquire();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#held < this.#cap()) this.#acquire().then(waiter.resolve, waiter.reject);
+    else this.#waiters.push(waiter);
+  }
+
+  /** Takes a caller that gave up out of the queue, so the queue never grows with them. */
+  #withdraw(waiter: Waiter): void {
+    const at = this.#waiters.indexOf(waiter);
+    if (at >= 0) this.#waiters.splice(at, 1);
   }
 
   #acquire(): Promise<unknown> {
@@ -81,7 +143,7 @@ export class Lender {
     const waiter = this.#waiters.shift();
     if (isDisposed(connection) || this.#othersWaiting()) {
       this.#release(connection);
-      if (waiter) this.#serve(waiter);
+      if (waiter) this.#take(waiter);
       return;
     }
     if (waiter) {
@@ -100,11 +162,7 @@ export class Lender {
 
   #wakeOne(): void {
     const waiter = this.#waiters.shift();
-    if (waiter) this.#serve(waiter);
-  }
-
-  #serve(waiter: Waiter): void {
-    this.#take().then(waiter.resolve, waiter.reject);
+    if (waiter) this.#take(waiter);
   }
 
   #release(connection: unknown): void {

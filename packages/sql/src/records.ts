@@ -1,32 +1,7 @@
 import type { StoredSession } from '@sess/core';
 import { CorruptRecordError } from '@sess/core';
-import type { Dialect } from './dialect.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * How each dialect holds text that must round-trip exactly: PostgreSQL keeps
- * `data` and `user_id` as bytes, MySQL keeps `user_id` as bytes, SQLite keeps
- * both as text.
- */
-export interface Encoding {
-  data(data: string): unknown;
-  userId(userId: string | undefined): unknown;
-}
-
-const asText: Encoding = {
-  data: (data) => data,
-  userId: (userId) => userId ?? null,
-};
-
-const userBytes = (userId: string | undefined) =>
-  userId === undefined ? null : Buffer.from(userId, 'utf8');
-
-export const ENCODINGS: Record<Dialect, Encoding> = {
-  sqlite: asText,
-  postgres: { data: (data) => Buffer.from(data, 'utf8'), userId: userBytes },
-  mysql: { data: (data) => data, userId: userBytes },
-};
 
 /**
  * Turns a row `[data, expires_at, version, user_id]` into a record, or throws

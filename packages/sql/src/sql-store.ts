@@ -7,58 +7,57 @@ import type {
   SessionStore,
   StoreCapabilities,
   StoredSession,
+  Sweeper,
+  SweeperOptions,
   UpdateOptions,
   WriteResult,
 } from '@sess/core';
+import { InvalidOptionError, StoreUnavailableError } from '@sess/core';
 import {
-  assertDestroyByUser,
   assertExpiry,
-  assertListOptions,
   assertSessionId,
   assertWrite,
-  checkSweeperOptions,
-  IntervalSweeper,
-  InvalidOptionError,
+  type CommonStoreOptions,
+  checkDestroyByUser,
+  checkListOptions,
+  checkUpdateOptions,
   isValidSessionId,
-  StoreUnavailableError,
-  systemClock,
-} from '@sess/core';
+  refused,
+  resolveCommonOptions,
+  SweepScheduler,
+} from '@sess/core/store-kit';
 import type { Knex } from 'knex';
-import { DIALECT_MAX_PAYLOAD, type Dialect, dialectOf, type TableRef } from './dialect.js';
+import {
+  DIALECT_RULES,
+  type Dialect,
+  type DialectRules,
+  dialectOf,
+  type TableRef,
+} from './dialect.js';
 import { createExecutor, type Executor, type Session } from './executor.js';
-import { decodeRow, ENCODINGS, type Encoding } from './records.js';
+import { decodeRow } from './records.js';
 import { ensureSchema, resolveTable, type TableOptions } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
 import { sweepLock } from './sweep-lock.js';
-import type { Sweeper, SweeperOptions, SweepReport } from './sweeper.js';
+import type { SqlSweepReport } from './sweep-report.js';
 import { newVersion } from './versions.js';
 
-export interface SqlStoreOptions extends TableOptions {
+export interface SqlStoreOptions extends TableOptions, CommonStoreOptions {
   /**
    * The knex instance to use, configured for better-sqlite3, pg or mysql2.
    * The store borrows connections from its pool and never destroys it.
    */
   readonly knex: Knex;
-  /** Current time in epoch ms; inject one to test expiry without sleeping. Default `Date.now`. */
-  readonly now?: Clock;
-  /** Bound on every database call, in ms. Default 2000. */
-  readonly operationTimeoutMs?: number;
   /** Largest accepted payload in UTF-8 bytes. Default 1 MiB (at most 16 MiB − 1 on MySQL). */
   readonly maxPayloadBytes?: number;
   /** Most rows one sweep statement deletes. Default 1000. */
   readonly sweepBatchSize?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 2_000;
-const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const DEFAULT_SWEEP_BATCH = 1_000;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 const DEADLOCK_RETRIES = 5;
-
-const EXISTS: WriteResult = Object.freeze({ ok: false, reason: 'exists' });
-const MISSING: WriteResult = Object.freeze({ ok: false, reason: 'missing' });
-const CONFLICT: WriteResult = Object.freeze({ ok: false, reason: 'conflict' });
 
 /** Options of one `sweep()`. */
 export interface SweepOptions {
@@ -97,12 +96,11 @@ export class SqlStore implements SessionStore {
   readonly #tableOptions: TableOptions;
   readonly #exec: Executor;
   readonly #sql: Statements;
-  readonly #encode: Encoding;
-  readonly #dataIsBytes: boolean;
+  readonly #rules: DialectRules;
   readonly #now: Clock;
   readonly #batch: number;
-  #sweeper: IntervalSweeper<SweepReport> | undefined;
-  #sweeping: Promise<SweepReport> | undefined;
+  readonly #sweeps = new SweepScheduler(() => this.sweep(), 'SqlStore');
+  #sweeping: Promise<SqlSweepReport> | undefined;
   #closed = false;
 
   constructor(options: SqlStoreOptions) {
@@ -110,27 +108,11 @@ export class SqlStore implements SessionStore {
       throw new InvalidOptionError('SqlStore takes an options object { knex, table?, ... }.');
     }
     const dialect = dialectOf(options.knex);
-    const {
-      now = systemClock,
-      operationTimeoutMs = DEFAULT_TIMEOUT_MS,
-      maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
-      sweepBatchSize = DEFAULT_SWEEP_BATCH,
-    } = options;
-    if (typeof now !== 'function')
-      throw new InvalidOptionError('now must be a function returning epoch ms.');
-    if (!(Number.isFinite(operationTimeoutMs) && operationTimeoutMs > 0)) {
-      throw new InvalidOptionError('operationTimeoutMs must be a positive number of milliseconds.');
-    }
-    const maxForDialect = DIALECT_MAX_PAYLOAD[dialect];
-    if (
-      !Number.isSafeInteger(maxPayloadBytes) ||
-      maxPayloadBytes < 1 ||
-      maxPayloadBytes > maxForDialect
-    ) {
-      throw new InvalidOptionError(
-        `maxPayloadBytes must be an integer from 1 to ${maxForDialect} on ${dialect}.`,
-      );
-    }
+    const rules = DIALECT_RULES[dialect];
+    const { operationTimeoutMs, maxPayloadBytes, now } = resolveCommonOptions(options, {
+      maxPayloadLimit: rules.maxPayloadBytes,
+    });
+    const { sweepBatchSize = DEFAULT_SWEEP_BATCH } = options;
     if (!Number.isSafeInteger(sweepBatchSize) || sweepBatchSize < 1 || sweepBatchSize > 100_000) {
       throw new InvalidOptionError('sweepBatchSize must be an integer from 1 to 100000.');
     }
@@ -143,8 +125,7 @@ export class SqlStore implements SessionStore {
     this.#table = resolveTable(dialect, this.#tableOptions);
     this.#sql = buildStatements(dialect, this.#table);
     this.#exec = createExecutor(dialect, options.knex, operationTimeoutMs);
-    this.#encode = ENCODINGS[dialect];
-    this.#dataIsBytes = dialect === 'postgres';
+    this.#rules = rules;
     this.#now = now;
     this.#batch = sweepBatchSize;
     this.capabilities = Object.freeze({
@@ -177,7 +158,7 @@ export class SqlStore implements SessionStore {
     this.#assertOpen();
     assertSessionId(id);
     const row = await this.#exec.first(this.#sql.get, [id, this.#now()], 'SQL get');
-    return row === undefined ? null : decodeRow(row, this.#dataIsBytes);
+    return row === undefined ? null : decodeRow(row, this.#rules.dataIsBytes);
   }
 
   async create(id: string, record: SessionRecord): Promise<WriteResult> {
@@ -185,37 +166,22 @@ export class SqlStore implements SessionStore {
     const now = this.#now();
     assertWrite(id, record, { now, maxPayloadBytes: this.capabilities.maxPayloadBytes });
     const version = newVersion();
-    const params = [
-      id,
-      this.#encode.data(record.data),
-      record.expiresAt,
-      version,
-      this.#encode.userId(record.userId),
-      now,
-      now,
-    ];
-    // MySQL's upsert compares the stored expiry to now once per column.
-    if (this.dialect === 'mysql') params.push(now, now, now, now);
+    const params = this.#rules.createParams(id, record, version, now);
     const result = await this.#exec.run(this.#sql.create, params, 'SQL create');
-    // MySQL reports its outcome in insertId (see statements.ts): 1 = a live row was there.
-    const written = this.dialect === 'mysql' ? result.insertId !== 1 : result.changes > 0;
-    return written ? { ok: true, version } : EXISTS;
+    return this.#rules.created(result) ? { ok: true, version } : refused.exists;
   }
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     this.#assertOpen();
     const now = this.#now();
     assertWrite(id, record, { now, maxPayloadBytes: this.capabilities.maxPayloadBytes });
-    const ifVersion = options?.ifVersion;
-    if (ifVersion !== undefined && typeof ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    const ifVersion = checkUpdateOptions(options);
     const version = newVersion();
     const params: unknown[] = [
-      this.#encode.data(record.data),
+      this.#rules.data(record.data),
       record.expiresAt,
       version,
-      this.#encode.userId(record.userId),
+      this.#rules.userId(record.userId),
       id,
       now,
     ];
@@ -223,9 +189,9 @@ export class SqlStore implements SessionStore {
     const statement = ifVersion === undefined ? this.#sql.update : this.#sql.updateIf;
     const { changes } = await this.#exec.run(statement, params, 'SQL update');
     if (changes > 0) return { ok: true, version };
-    if (ifVersion === undefined) return MISSING;
+    if (ifVersion === undefined) return refused.missing;
     // Refused: a live row means its version differed.
-    return (await this.#live(id, now)) ? CONFLICT : MISSING;
+    return (await this.#live(id, now)) ? refused.conflict : refused.missing;
   }
 
   async touch(id: string, expiresAt: number): Promise<boolean> {
@@ -233,11 +199,8 @@ export class SqlStore implements SessionStore {
     assertSessionId(id);
     const now = this.#now();
     assertExpiry(expiresAt, now);
-    const { changes } = await this.#exec.run(this.#sql.touch, [expiresAt, id, now], 'SQL touch');
-    if (changes > 0) return true;
-    // Without the FOUND_ROWS flag MySQL counts only changed rows, so a touch
-    // to the expiry a row already has reports 0: ask whether it is live.
-    return this.dialect === 'mysql' ? this.#live(id, now) : false;
+    const result = await this.#exec.run(this.#sql.touch, [expiresAt, id, now], 'SQL touch');
+    return this.#rules.touched(result) ?? this.#live(id, now);
   }
 
   async destroy(id: string): Promise<void> {
@@ -248,7 +211,7 @@ export class SqlStore implements SessionStore {
 
   async list(options?: ListOptions): Promise<ListPage> {
     this.#assertOpen();
-    const limit = assertListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
+    const limit = checkListOptions(options, { limit: DEFAULT_PAGE, maxLimit: MAX_PAGE });
     const cursor = options?.cursor;
     if (cursor !== undefined && !isValidSessionId(cursor)) {
       throw new InvalidOptionError('list() cursor must be the string a previous page returned.');
@@ -261,10 +224,14 @@ export class SqlStore implements SessionStore {
     // One row more than the page tells whether another page follows.
     const rows =
       userId === undefined
-        ? await this.#exec.all(this.#sql.list, [now, after, this.#limit(limit + 1)], 'SQL list')
+        ? await this.#exec.all(
+            this.#sql.list,
+            [now, after, this.#rules.limit(limit + 1)],
+            'SQL list',
+          )
         : await this.#exec.all(
             this.#sql.listUser,
-            [now, this.#encode.userId(userId), after, this.#limit(limit + 1)],
+            [now, this.#rules.userId(userId), after, this.#rules.limit(limit + 1)],
             'SQL list',
           );
     const ids = rows.map((row) => String(row[0]));
@@ -281,11 +248,11 @@ export class SqlStore implements SessionStore {
 
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
     this.#assertOpen();
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     // Only live sessions count; the user's expired ones are left to the sweeper.
     const { changes } = await this.#exec.run(
       this.#sql.destroyByUser,
-      [this.#encode.userId(userId), this.#now(), except ?? ''],
+      [this.#rules.userId(userId), this.#now(), except ?? ''],
       'SQL destroyByUser',
     );
     return changes;
@@ -319,7 +286,7 @@ export class SqlStore implements SessionStore {
    * @example
    * const { deleted, durationMs } = await store.sweep();
    */
-  sweep(options: SweepOptions = {}): Promise<SweepReport> {
+  sweep(options: SweepOptions = {}): Promise<SqlSweepReport> {
     try {
       this.#assertOpen();
     } catch (error) {
@@ -349,25 +316,8 @@ export class SqlStore implements SessionStore {
    *   onError: (error) => log.warn(error.message),
    * });
    */
-  startSweeper(options: SweeperOptions): Sweeper {
-    this.#assertOpen();
-    checkSweeperOptions(options);
-    if (this.#sweeper) {
-      throw new InvalidOptionError('This store already runs a sweeper; stop it first.');
-    }
-    const sweeper = new IntervalSweeper(() => this.sweep(), options);
-    this.#sweeper = sweeper;
-    const stop = sweeper.stop.bind(sweeper);
-    return {
-      get stats() {
-        return sweeper.stats;
-      },
-      runNow: () => sweeper.runNow(),
-      stop: async () => {
-        await stop();
-        if (this.#sweeper === sweeper) this.#sweeper = undefined;
-      },
-    };
+  startSweeper(options: SweeperOptions<SqlSweepReport>): Sweeper<SqlSweepReport> {
+    return this.#sweeps.start(options);
   }
 
   async clear(): Promise<void> {
@@ -375,12 +325,13 @@ export class SqlStore implements SessionStore {
     await this.#exec.run(this.#sql.clear, [], 'SQL clear');
   }
 
-  /** Stops the sweeper and waits for a sweep under way. The knex instance stays open. */
+  /**
+   * Stops the sweeper and waits for a sweep under way (which stops after its
+   * current batch). The knex instance stays open.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    const sweeper = this.#sweeper;
-    this.#sweeper = undefined;
-    await sweeper?.stop();
+    await this.#sweeps.close();
     await this.#sweeping?.catch(() => undefined);
     this.#exec.close();
   }
@@ -393,16 +344,11 @@ export class SqlStore implements SessionStore {
     return (await this.#exec.first(this.#sql.live, [id, now], 'SQL read')) !== undefined;
   }
 
-  /** MySQL's prepared LIMIT wants an integer, which mysql2 sends only as a string. */
-  #limit(n: number): number | string {
-    return this.dialect === 'mysql' ? String(n) : n;
-  }
-
   async #sweepBatches(
     session: Session,
     locked: boolean,
     options: SweepOptions = {},
-  ): Promise<SweepReport> {
+  ): Promise<SqlSweepReport> {
     const started = performance.now();
     const lock = locked ? sweepLock(this.dialect, this.#table) : undefined;
     if (lock && !(await lock.acquire(session))) {
@@ -413,8 +359,7 @@ export class SqlStore implements SessionStore {
     try {
       // One cut-off for the whole sweep, so it ends even while sessions keep expiring.
       const now = this.#now();
-      const params =
-        this.dialect === 'mysql' ? [now, this.#limit(this.#batch)] : [now, this.#batch, now];
+      const params = this.#rules.sweepBatchParams(now, this.#batch);
       for (;;) {
         const { changes } = await this.#batchWithRetry(session, params);
         deleted += changes;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableRef } from '../src/dialect.js';
-import { dropSchema, SqlStore, type SweepReport } from '../src/index.js';
+import { dropSchema, SqlStore } from '../src/index.js';
 import { sweepLockSql } from '../src/sweep-lock.js';
 import type { TestDatabase } from './support/databases.js';
 import { DIALECTS } from './support/dialects.js';
@@ -117,39 +117,6 @@ describe.each(DIALECTS)('sweeping on %s', (dialect, open) => {
     }
     expect(await rowCount(db.knex, table)).toBe(liveIds.length + written.length);
     for (const id of [...liveIds, ...written]) expect((await store.get(id))?.data).toBe(id);
-    await store.close();
-  });
-
-  it('the sweeper sweeps on start when asked, reports counts and durations, and close() stops it', async () => {
-    const { store, table } = await freshStore();
-    await fillExpired(db.knex, dialect, table, 300);
-    const reports: SweepReport[] = [];
-    const first = new Promise<void>((resolve) => {
-      store.startSweeper({
-        intervalMs: 60_000,
-        immediate: true,
-        onSweep: (report) => {
-          reports.push(report);
-          resolve();
-        },
-      });
-    });
-    await first;
-    expect(reports).toEqual([expect.objectContaining({ deleted: 300, skipped: false })]);
-    expect(() => store.startSweeper({ intervalMs: 60_000 })).toThrow(/already runs a sweeper/);
-    await store.close();
-    await expect(store.sweep()).rejects.toMatchObject({ code: 'SESS_STORE_UNAVAILABLE' });
-  });
-
-  it('a failing sweep goes to onError and the sweeper keeps its stats', async () => {
-    const table = tableName(); // never created
-    const store = new SqlStore({ knex: db.knex, table });
-    const failed = new Promise<Error>((resolve) => {
-      const sweeper = store.startSweeper({ intervalMs: 60_000, immediate: true, onError: resolve });
-      expect(sweeper.stats.sweeps).toBe(0);
-    });
-    const error = await failed;
-    expect(error).toMatchObject({ code: 'SESS_STORE_UNAVAILABLE' });
     await store.close();
   });
 });

@@ -1,4 +1,5 @@
-import { StoreUnavailableError, withTimeout } from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
 import type * as Memcached from '@sess/memcached';
 import { load } from './adapters.js';
 import type { StoreUrl } from './parse.js';

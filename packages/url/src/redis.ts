@@ -1,4 +1,5 @@
-import { StoreUnavailableError, withTimeout } from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
 import type * as RedisAdapter from '@sess/redis';
 import type * as NodeRedis from 'redis';
 import { load } from './adapters.js';

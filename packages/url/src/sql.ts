@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InvalidOptionError, withTimeout } from '@sess/core';
+import { InvalidOptionError } from '@sess/core';
+import { withTimeout } from '@sess/core/store-kit';
 import type * as Sql from '@sess/sql';
 import type { Knex } from 'knex';
 import { load } from './adapters.js';

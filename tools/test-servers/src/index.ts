@@ -1,3 +1,4 @@
+export { type DroppingProxy, startDroppingProxy } from './dropping-proxy.js';
 export { type MariadbServer, startMariadb } from './mariadb.js';
 export { type MemcachedServer, startMemcached } from './memcached.js';
 export { type PostgresServer, startPostgres } from './postgres.js';

@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
 import {
-  assertSessionId,
   defaultSessionCodec,
   readEnvelope,
   type SessionStore,
@@ -8,6 +7,7 @@ import {
   type StoredSession,
   UnsupportedOperationError,
 } from '@sess/core';
+import { assertSessionId } from '@sess/core/store-kit';
 import { type CliIo, formatCount } from '../io.js';
 import { withStore } from '../open.js';
 import { startProgress } from '../progress.js';

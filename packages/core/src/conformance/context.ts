@@ -172,7 +172,19 @@ export function createContext(
 /**
  * Runs a test body, then its clean-up, whatever the body did. When both fail
  * the body's failure is the one reported: a clean-up that failed because the
- * test did is a symptom, and must not hide the cause.
+ * test did is a symptom, and must not hide the cause. For tests of your own
+ * beside the suite.
+ *
+ * @example
+ * it('keeps sessions across a restart', async () => {
+ *   const store = new MyStore(options);
+ *   await afterwards(
+ *     async () => {
+ *       // ...the test
+ *     },
+ *     () => store.close(),
+ *   );
+ * });
  */
 export async function afterwards(body: () => Promise<void>, cleanUp: () => Promise<void>) {
   let failure: { error: unknown } | undefined;

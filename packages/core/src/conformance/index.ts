@@ -30,7 +30,7 @@ import {
 } from './groups/index.js';
 import type { ConformanceOptions } from './options.js';
 
-export type { ConformanceContext, ManualClock } from './context.js';
+export { afterwards, type ConformanceContext, type ManualClock } from './context.js';
 export type {
   ConformanceGroupName,
   ConformanceTestName,

@@ -1,5 +1,5 @@
 import { PayloadTooLargeError, SessionDataError } from '../errors.js';
-import { payloadBytes } from '../validation.js';
+import { payloadBytes } from '../store-kit/validation.js';
 
 /** The data of one session: string keys to values the codec can encode. */
 export type SessionData = Record<string, unknown>;

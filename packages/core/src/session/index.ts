@@ -10,10 +10,10 @@ export {
   type CommitResult,
   type MergeConflict,
   type MergeFunction,
-  type SessionInfo,
   SessionManager,
   type SessionManagerOptions,
 } from './manager.js';
 export { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 export { Session } from './session.js';
 export { sessionIdOf } from './token.js';
+export type { SessionInfo } from './user-sessions.js';

@@ -1,19 +1,12 @@
 import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from '../contract.js';
-import {
-  CorruptRecordError,
-  InvalidOptionError,
-  PayloadTooLargeError,
-  SessionConflictError,
-  SessionDataError,
-  SessionStoreError,
-  UnsupportedOperationError,
-} from '../errors.js';
-import { assertUserId, payloadBytes, systemClock } from '../validation.js';
+import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
+import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
-import { isValidFormat, readEnvelope, writeEnvelope } from './envelope.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 import { Session, type SessionState, sessionState } from './session.js';
+import { StoredForm } from './stored-form.js';
 import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';
+import { getReadable, listUserSessions, type SessionInfo, storeName } from './user-sessions.js';
 
 /** One key both this request and another one changed, handed to the `merge` option. */
 export interface MergeConflict {
@@ -63,18 +56,6 @@ export type CommitResult =
   | { readonly clear: true }
   | null;
 
-/** A session as `listForUser` describes it, without its token. */
-export interface SessionInfo<Data extends SessionData = SessionData> {
-  /** The store id, as `session.id` gives it. */
-  readonly id: string;
-  readonly userId: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly absoluteExpiresAt: number;
-  /** The session's data, with `includeData`; absent when it cannot be decoded. */
-  readonly data?: Partial<Data>;
-}
-
 /** A record written under a new token. */
 interface Created {
   readonly token: string;
@@ -85,8 +66,6 @@ interface Created {
 const CREATE_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 2;
 const BACKOFF_CAP_MS = 200;
-const LIST_PAGE = 100;
-const READ_CONCURRENCY = 8;
 
 /**
  * The session lifecycle: load by token, read and write keys, commit.
@@ -112,7 +91,7 @@ const READ_CONCURRENCY = 8;
 export class SessionManager<Data extends SessionData = SessionData> {
   readonly store: SessionStore;
   readonly policy: ExpiryPolicy;
-  readonly #codec: SessionCodec;
+  readonly #form: StoredForm;
   readonly #merge: MergeFunction | undefined;
   readonly #retries: number;
   readonly #tokenBytes: number;
@@ -129,12 +108,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     }
     this.store = options.store;
     this.policy = new ExpiryPolicy(options);
-    this.#codec = options.codec ?? defaultSessionCodec;
-    if (!isValidFormat(this.#codec.format)) {
-      throw new InvalidOptionError(
-        'codec.format must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "/" and "-".',
-      );
-    }
+    this.#form = new StoredForm(options.codec ?? defaultSessionCodec, options.store);
     this.#merge = options.merge;
     this.#retries = options.conflictRetries ?? 10;
     if (!Number.isSafeInteger(this.#retries) || this.#retries < 0) {
@@ -160,7 +134,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     if (!isWellFormedToken(token)) return this.#fresh();
     const id = sessionIdOf(token);
     const stored = await this.#get(id);
-    const read = stored && this.#read(stored);
+    const read = stored && this.#form.read(stored);
     const now = this.#now();
     if (!stored || !read || stored.expiresAt <= now || read.absoluteExpiresAt <= now) {
       return this.#fresh();
@@ -212,41 +186,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     options: { readonly includeData?: boolean } = {},
   ): Promise<SessionInfo<Data>[]> {
     assertUserId(userId);
-    const { store } = this;
-    if (!store.capabilities.users || !store.capabilities.list || !store.list) {
-      throw new UnsupportedOperationError('listForUser', storeName(store));
-    }
-    const ids: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(
-        cursor === undefined ? { userId, limit: LIST_PAGE } : { userId, limit: LIST_PAGE, cursor },
-      );
-      ids.push(...page.ids);
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-
-    const infos: SessionInfo<Data>[] = [];
-    await eachLimited(ids, READ_CONCURRENCY, async (id) => {
-      const stored = await this.#get(id);
-      if (!stored || stored.userId !== userId) return;
-      let envelope: ReturnType<typeof readEnvelope>;
-      try {
-        envelope = readEnvelope(stored.data);
-      } catch {
-        return; // not a session this manager can describe (or resume)
-      }
-      const info = {
-        id,
-        userId,
-        createdAt: envelope.createdAt,
-        expiresAt: stored.expiresAt,
-        absoluteExpiresAt: envelope.absoluteExpiresAt,
-      };
-      const data = options.includeData ? this.#read(stored)?.data : undefined;
-      infos.push(data ? { ...info, data: Object.fromEntries(data) as Partial<Data> } : info);
-    });
-    return infos.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    return listUserSessions(this.store, this.#form, userId, options.includeData === true);
   }
 
   /**
@@ -334,7 +274,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
     // Encode first: data that cannot be stored fails before any store call.
     const record = wantsRecord
-      ? this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
+      ? this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
       : undefined;
     // After destroy(): the old record goes first, so a token known from before
     // is worthless even if the rest fails.
@@ -368,7 +308,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     absoluteExpiresAt: number,
     expiresAt: number,
   ): Promise<CommitResult> {
-    let record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+    let record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
     let version = from.version;
     let created: Created | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -377,11 +317,11 @@ export class SessionManager<Data extends SessionData = SessionData> {
       if (fresh.version !== version) {
         // Others wrote to the old record since this request read it: carry
         // their keys over, as an update would.
-        const read = this.#read(fresh);
+        const read = this.#form.read(fresh);
         if (read) {
           s.data = this.#apply(read.data, s, true);
           if (!s.userIdChanged) s.userId = fresh.userId;
-          record = this.#record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+          record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
           if (created) {
             const rewritten = await this.store.update(created.id, record, {
               ifVersion: created.version,
@@ -467,7 +407,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     let userId = s.userId;
     let version = s.version;
     for (let attempt = 0; ; attempt++) {
-      const record = this.#record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
+      const record = this.#form.record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
       const result = await this.store.update(
         id,
         record,
@@ -496,7 +436,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
-      const read = this.#read(fresh);
+      const read = this.#form.read(fresh);
       if (!read) {
         throw new SessionConflictError(
           'A concurrent request stored this session in a form this codec cannot read.',
@@ -545,67 +485,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
     return null;
   }
 
-  #record(
-    data: Map<string, unknown>,
-    createdAt: number,
-    absoluteExpiresAt: number,
-    expiresAt: number,
-    userId: string | undefined,
-  ): SessionRecord {
-    let payload: string;
-    try {
-      payload = this.#codec.encode(Object.fromEntries(data));
-    } catch (error) {
-      if (error instanceof SessionStoreError) throw error;
-      throw new SessionDataError('The codec could not encode the session data.', { cause: error });
-    }
-    if (typeof payload !== 'string') {
-      throw new SessionDataError('The codec returned something other than a string.');
-    }
-    const encoded = writeEnvelope({
-      format: this.#codec.format,
-      createdAt,
-      absoluteExpiresAt,
-      payload,
-    });
-    const max = this.store.capabilities.maxPayloadBytes;
-    if (encoded.length * 3 > max) {
-      const size = payloadBytes(encoded);
-      if (size > max) throw new PayloadTooLargeError(size, max);
-    }
-    return userId === undefined
-      ? { data: encoded, expiresAt }
-      : { data: encoded, expiresAt, userId };
-  }
-
-  /** Decodes a stored record; undefined when it is not one this manager can read. */
-  #read(
-    stored: StoredSession,
-  ): { createdAt: number; absoluteExpiresAt: number; data: Map<string, unknown> } | undefined {
-    try {
-      const envelope = readEnvelope(stored.data);
-      const data = this.#codec.decode(envelope.payload, envelope.format);
-      return {
-        createdAt: envelope.createdAt,
-        absoluteExpiresAt: envelope.absoluteExpiresAt,
-        data: new Map(Object.entries(data)),
-      };
-    } catch {
-      // Unreadable (corrupt, or written by a codec that is not this one): the
-      // session cannot be resumed. It is left in place, not destroyed: during a
-      // rolling deploy another process may still read it.
-      return undefined;
-    }
-  }
-
-  /** `store.get`, reading a record the store reports corrupt as absent. */
-  async #get(id: string): Promise<StoredSession | null> {
-    try {
-      return await this.store.get(id);
-    } catch (error) {
-      if (error instanceof CorruptRecordError) return null;
-      throw error;
-    }
+  #get(id: string): Promise<StoredSession | null> {
+    return getReadable(this.store, id);
   }
 
   async #exclusive<T>(key: string | undefined, run: () => Promise<T>): Promise<T> {
@@ -625,22 +506,6 @@ export class SessionManager<Data extends SessionData = SessionData> {
   }
 }
 
-function storeName(store: SessionStore): string {
-  return store.constructor?.name || 'this store';
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await run(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

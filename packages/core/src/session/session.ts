@@ -1,6 +1,6 @@
 import type { Version } from '../contract.js';
 import { SessionDataError } from '../errors.js';
-import { assertUserId } from '../validation.js';
+import { assertUserId } from '../store-kit/validation.js';
 import { FORBIDDEN_KEYS, type SessionData } from './codec.js';
 
 /**

@@ -69,7 +69,7 @@ function bury(value: unknown, layers: readonly ('array' | 'object' | 'map' | 'se
         return { a: 1, inner };
       case 'map':
         return new Map([['k', inner]]);
-      case 'set':
+      default:
         return new Set([inner]);
     }
   }, value);

@@ -9,12 +9,8 @@ import type {
   UpdateOptions,
   WriteResult,
 } from '../../src/index.js';
-import {
-  InvalidSessionIdError,
-  MemoryStore,
-  PayloadTooLargeError,
-  payloadBytes,
-} from '../../src/index.js';
+import { InvalidSessionIdError, MemoryStore, PayloadTooLargeError } from '../../src/index.js';
+import { payloadBytes } from '../../src/store-kit/index.js';
 import { SimulatedBackendStore, SimulatedLink } from './simulated-backend.js';
 
 /** Marks the rejections a broken store leaks on purpose (the test config ignores exactly these). */

@@ -6,7 +6,8 @@ import type {
   StoredSession,
   UpdateOptions,
 } from '../../src/index.js';
-import { assertSessionId, MemoryStore, withTimeout } from '../../src/index.js';
+import { MemoryStore } from '../../src/index.js';
+import { assertSessionId, withTimeout } from '../../src/store-kit/index.js';
 
 /**
  * A backend link that can go down: while down, every round trip hangs, as a

@@ -1,13 +1,12 @@
-import type { ConformanceOptions } from '@sess/core/conformance';
 import type { Knex } from 'knex';
 import { dropSchema, SqlStore, type SqlStoreOptions } from '../../src/index.js';
 
-/** A conformance factory: one table per namespace, created before the test and dropped after. */
-export function tableFactory(
-  knex: () => Knex,
-  extra: Partial<SqlStoreOptions> = {},
-): ConformanceOptions['createStore'] {
-  return async ({ namespace, now }) => {
+/**
+ * A store factory for the suites (conformance, session lifecycle, sweeper):
+ * one table per namespace, created before the test and dropped after.
+ */
+export function tableFactory(knex: () => Knex, extra: Partial<SqlStoreOptions> = {}) {
+  return async ({ namespace, now }: { namespace: string; now?: () => number }) => {
     const db = knex();
     const store = new SqlStore({ knex: db, table: namespace, ...extra, ...(now ? { now } : {}) });
     await store.ensureSchema();

@@ -1,0 +1,137 @@
+import { SessionConflictError, type SessionManager } from '@sess/core';
+import { expect } from 'vitest';
+import { parallel, type Rule, tokenOf, type World } from './harness.js';
+
+async function started(w: World, data: Record<string, unknown>) {
+  const manager = w.manager();
+  const session = await manager.load(undefined);
+  for (const [key, value] of Object.entries(data)) session.set(key, value);
+  return tokenOf(await manager.commit(session));
+}
+
+/**
+ * 50 requests on one session, all loaded before any commits (the worst
+ * interleaving), each running `change`. `managers` picks one manager (one
+ * process) or one per request (50 processes racing on ifVersion).
+ */
+async function race(
+  w: World,
+  token: string,
+  managers: 'one' | 'many',
+  change: (session: Awaited<ReturnType<SessionManager['load']>>, i: number) => void,
+  options: Parameters<World['manager']>[0] = {},
+) {
+  // Each conflict a request meets is another request's successful write, so
+  // among 50 writers no request can conflict more than 49 times: with 49
+  // retries none may fail, however the writes interleave. (In one process,
+  // commits of a session queue up and each needs at most one retry.)
+  options = managers === 'many' ? { conflictRetries: 49, ...options } : options;
+  const shared = w.manager(options);
+  const pick = () => (managers === 'one' ? shared : w.manager(options));
+  const requests = await parallel(50, async () => {
+    const manager = pick();
+    return { manager, session: await manager.load(token) };
+  });
+  return parallel(50, async (i) => {
+    const { manager, session } = requests[i] as (typeof requests)[number];
+    change(session, i);
+    return manager.commit(session);
+  });
+}
+
+/** No lost updates: conflicts re-read, re-apply this request's keys, retry. */
+export function conflictRules(rule: Rule): void {
+  for (const managers of ['one', 'many'] as const) {
+    const where = managers === 'one' ? 'in one process' : 'across processes';
+    rule(`50 parallel requests each setting its own key all land (${where})`, async (w) => {
+      const token = await started(w, { base: true });
+      const results = await race(w, token, managers, (session, i) => session.set(`k${i}`, i));
+      for (const result of results) expect(tokenOf(result)).toBe(token);
+      const after = await w.manager().load(token);
+      expect(after.keys()).toHaveLength(51);
+      for (let i = 0; i < 50; i++) expect(after.get(`k${i}`)).toBe(i);
+      expect(after.get('base')).toBe(true);
+    });
+
+    rule(
+      `50 parallel increments of one key: last writer wins for that key (${where})`,
+      async (w) => {
+        const token = await started(w, { count: 0 });
+        await race(w, token, managers, (session) => {
+          session.set('count', (session.get('count') as number) + 1);
+        });
+        // Every request read 0 and wrote 1: without a merge hook the value of a
+        // key is the last writer's, and no write is refused.
+        expect((await w.manager().load(token)).get('count')).toBe(1);
+      },
+    );
+
+    rule(`50 parallel increments with a merge hook all count (${where})`, async (w) => {
+      const token = await started(w, { count: 0 });
+      await race(
+        w,
+        token,
+        managers,
+        (session) => session.set('count', (session.get('count') as number) + 1),
+        {
+          merge: ({ key, base, ours, theirs }) =>
+            key === 'count' ? (theirs as number) + ((ours as number) - (base as number)) : ours,
+        },
+      );
+      expect((await w.manager().load(token)).get('count')).toBe(50);
+    });
+  }
+
+  rule('a merge keeps keys the request did not touch and re-applies its deletes', async (w) => {
+    const token = await started(w, { a: 1, b: 2, c: 3 });
+    const one = w.manager();
+    const two = w.manager();
+    const first = await one.load(token);
+    const second = await two.load(token);
+    first.set('a', 10);
+    first.delete('b');
+    second.set('c', 30);
+    second.set('d', 40);
+    second.userId = 'alice';
+    await two.commit(second);
+    await one.commit(first); // conflicts, re-reads, re-applies a and b only
+
+    const after = await w.manager().load(token);
+    expect(Object.fromEntries(after.keys().map((k) => [k, after.get(k)]))).toEqual({
+      a: 10,
+      c: 30,
+      d: 40,
+    });
+    expect(after.userId).toBe('alice');
+    expect(first.get('d')).toBe(40); // the request's view now matches the store
+  });
+
+  rule(
+    'retries are bounded: past conflictRetries the commit fails with SessionConflictError',
+    async (w) => {
+      const token = await started(w, { a: 0 });
+      const loser = w.manager({ conflictRetries: 0 });
+      const stale = await loser.load(token);
+      const winner = await w.manager().load(token);
+      winner.set('a', 1);
+      await w.manager().commit(winner);
+
+      stale.set('a', 2);
+      const error = await loser.commit(stale).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionConflictError);
+      expect((error as SessionConflictError).code).toBe('SESS_CONFLICT');
+      expect((await w.manager().load(token)).get('a')).toBe(1);
+
+      // With a retry allowed, the same save goes through.
+      const patient = w.manager({ conflictRetries: 1 });
+      const again = await patient.load(token);
+      const meanwhile = await w.manager().load(token);
+      meanwhile.set('b', 1);
+      await w.manager().commit(meanwhile);
+      again.set('a', 3);
+      await patient.commit(again);
+      const after = await w.manager().load(token);
+      expect([after.get('a'), after.get('b')]).toEqual([3, 1]);
+    },
+  );
+}
