@@ -1,4 +1,5 @@
-import { asUnavailable, StoreUnavailableError } from '@sess/core';
+import { StoreUnavailableError } from '@sess/core';
+import { asUnavailable } from '@sess/core/store-kit';
 
 /** A call waiting for its answer, linked into the list of waiting calls. */
 interface Waiting {

@@ -3,8 +3,8 @@ import {
   InvalidOptionError,
   type SessionStore,
   type StoreCapabilities,
-  systemClock,
 } from '@sess/core';
+import { systemClock } from '@sess/core/store-kit';
 import { tickFor } from './cache-tier.js';
 import { VALUE_OVERHEAD_BYTES } from './entries.js';
 
@@ -80,7 +80,9 @@ export function resolveOptions(options: TieredStoreOptions): ResolvedOptions {
   if (cache === durable) {
     throw new InvalidOptionError('The cache and the durable store must be two different stores.');
   }
-  if (typeof now !== 'function') throw new InvalidOptionError('now must be a function.');
+  if (typeof now !== 'function') {
+    throw new InvalidOptionError('now must be a function returning epoch milliseconds.');
+  }
   if (durableDownReads !== 'reject' && durableDownReads !== 'cache') {
     throw new InvalidOptionError("durableDownReads must be 'reject' or 'cache'.");
   }

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  assertDestroyByUser,
-  assertExpiry,
-  assertSessionId,
-  assertWrite,
   type DestroyByUserOptions,
-  InvalidOptionError,
   type ListOptions,
   type ListPage,
   type SessionRecord,
@@ -17,8 +12,15 @@ import {
   UnsupportedOperationError,
   type UpdateOptions,
   type WriteResult,
-  withTimeout,
 } from '@sess/core';
+import {
+  assertExpiry,
+  assertSessionId,
+  assertWrite,
+  checkDestroyByUser,
+  checkUpdateOptions,
+  withTimeout,
+} from '@sess/core/store-kit';
 import { CacheHealth } from './cache-health.js';
 import { CacheTier, type Seen } from './cache-tier.js';
 import { type ResolvedOptions, resolveOptions, type TieredStoreOptions } from './options.js';
@@ -155,9 +157,7 @@ export class TieredStore extends EventEmitter<TieredStoreEvents> implements Sess
 
   async update(id: string, record: SessionRecord, options?: UpdateOptions): Promise<WriteResult> {
     assertWrite(id, record, this.#limits());
-    if (options?.ifVersion !== undefined && typeof options.ifVersion !== 'string') {
-      throw new InvalidOptionError('ifVersion must be the version string a read returned.');
-    }
+    checkUpdateOptions(options);
     this.#begin();
     return this.#write(
       id,
@@ -213,7 +213,7 @@ export class TieredStore extends EventEmitter<TieredStoreEvents> implements Sess
    * durable store's.
    */
   async destroyByUser(userId: string, options?: DestroyByUserOptions): Promise<number> {
-    const except = assertDestroyByUser(userId, options);
+    const except = checkDestroyByUser(userId, options);
     const destroyByUser = this.#optional('destroyByUser', this.capabilities.users);
     const { durable } = this.#options;
     const work = (async () => {

@@ -1,5 +1,5 @@
+import { sessionLifecycleSuite } from '@sess/session-suite';
 import { afterAll, it } from 'vitest';
-import { sessionLifecycleSuite } from '../../core/test/session/suite.js';
 import { openTiers, redisCache, sharedPostgres } from './support/tiers.js';
 
 // The session lifecycle of @sess/core (SessionManager: tokens, commits,
