@@ -148,7 +148,7 @@ export class MemcachedStore implements SessionStore {
       const header = readHeader(item);
       // memcached's clock is whole seconds and may lag: the record's own expiry decides.
       if (header.expiresAt <= Date.now()) return null;
-      return decodeRecord(item, header);
+      return decodeRecord(item, this.capabilities.maxPayloadBytes, header);
     });
   }
 
@@ -320,7 +320,7 @@ export class MemcachedStore implements SessionStore {
       return await this.#driver.cas(key, value, options);
     } catch (error) {
       if (error instanceof ValueTooLargeError) {
-        const record = decodeRecord(item);
+        const record = decodeRecord(item, Number.POSITIVE_INFINITY);
         const limit = Math.max(0, error.itemSizeMax - this.#reservedBytes());
         throw new PayloadTooLargeError(payloadBytes(record.data), limit, { cause: error });
       }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { CorruptRecordError, type SessionRecord, type StoredSession } from '@sess/core';
 import type { MetaItem } from './driver.js';
@@ -112,10 +113,20 @@ export function readHeader(item: MetaItem): RecordHeader {
   return { expiresAt, version, bodyOffset: at + 1, userIdBytes };
 }
 
-/** Decodes a whole record. */
-export function decodeRecord(item: MetaItem, header = readHeader(item)): StoredSession {
+/**
+ * Decodes a whole record whose data is at most `maxDataBytes`: a larger one
+ * was not written by a store with this limit, and bytes that are not UTF-8
+ * were not written by any: both are corrupt, never data.
+ */
+export function decodeRecord(
+  item: MetaItem,
+  maxDataBytes: number,
+  header = readHeader(item),
+): StoredSession {
   const { value } = item;
   const dataStart = header.bodyOffset + header.userIdBytes;
+  if (value.length - dataStart > maxDataBytes) throw corrupt('its data is larger than the limit');
+  if (!isUtf8(value.subarray(header.bodyOffset))) throw corrupt('its text is not valid UTF-8');
   const data = value.toString('utf8', dataStart);
   if (header.userIdBytes === 0) {
     return { data, expiresAt: header.expiresAt, version: header.version };

@@ -212,6 +212,20 @@ describe('records', () => {
     });
   });
 
+  it('reads a record larger than its maxPayloadBytes, or not UTF-8, as corrupt, never as data', async () => {
+    const prefix = `t${sequence++}:`;
+    const store = new MemcachedStore({ client: pool.client, prefix, itemSizeMax: 8192 });
+    const expiresAt = Date.now() + 60_000;
+    const plant = (id: string, value: Buffer) =>
+      pool.client.set(`${prefix}${id}`, value, { exptime: inAnHour(), flags: RECORD_FLAGS });
+    // Written by a store with a larger limit, or planted: 64 KiB of data.
+    await plant('big', encodeRecord({ data: 'x'.repeat(65_536), expiresAt }, newVersion()));
+    const latin = encodeRecord({ data: 'caf\u00e9', expiresAt }, newVersion());
+    await plant('latin', Buffer.from(latin.toString('utf8'), 'latin1'));
+    await expect(store.get('big')).rejects.toMatchObject({ code: 'SESS_CORRUPT_RECORD' });
+    await expect(store.get('latin')).rejects.toMatchObject({ code: 'SESS_CORRUPT_RECORD' });
+  });
+
   it('declares no listing, counting, clearing or per-user logout, and refuses them', async () => {
     const store = storeWith();
     expect(store.capabilities).toMatchObject({

@@ -11,6 +11,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeRow(row: unknown[], dataIsBytes: boolean): StoredSession {
   const [data, expiresAt, version, userId] = row;
+  // The read leaves out data over the store's limit (see buildStatements).
+  if (data === null) {
+    throw new CorruptRecordError(
+      "The stored session's data is larger than this store accepts; destroy the session.",
+    );
+  }
   const record = {
     data: dataIsBytes || typeof data === 'string' ? text(data, 'data') : notText('data'),
     expiresAt: integer(expiresAt),

@@ -123,7 +123,7 @@ export class SqlStore implements SessionStore {
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     };
     this.#table = resolveTable(dialect, this.#tableOptions);
-    this.#sql = buildStatements(dialect, this.#table);
+    this.#sql = buildStatements(dialect, this.#table, maxPayloadBytes);
     this.#exec = createExecutor(dialect, options.knex, operationTimeoutMs);
     this.#rules = rules;
     this.#now = now;

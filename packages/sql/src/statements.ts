@@ -52,13 +52,27 @@ export interface Statements {
 
 const COLUMNS = 'id, data, expires_at, version, user_id, created_at';
 
-export function buildStatements(dialect: Dialect, ref: TableRef): Statements {
+/** The size of a stored `data` in bytes, in each dialect (SQLite keeps it as text). */
+const DATA_BYTES: Record<Dialect, string> = {
+  sqlite: 'length(CAST(data AS BLOB))',
+  postgres: 'octet_length(data)',
+  mysql: 'LENGTH(data)',
+};
+
+/**
+ * The store's statements on `ref`. A read returns `data` only up to
+ * `maxDataBytes`, and NULL beyond (the column is NOT NULL): a larger row was
+ * not written by this store, and never crosses the network into memory.
+ */
+export function buildStatements(dialect: Dialect, ref: TableRef, maxDataBytes: number): Statements {
   const t = ref.qualified;
+  if (!Number.isSafeInteger(maxDataBytes)) throw new Error('maxDataBytes must be an integer.');
+  const boundedData = `CASE WHEN ${DATA_BYTES[dialect]} <= ${maxDataBytes} THEN data END`;
   // SQLite columns take any type: a row whose data is not text cannot be
   // read back, so writes treat it as absent instead of overwriting it.
   const readable = dialect === 'sqlite' ? " AND typeof(data) = 'text'" : '';
   const text: Record<keyof Statements, string> = {
-    get: `SELECT data, expires_at, version, user_id FROM ${t} WHERE id = ? AND expires_at > ?`,
+    get: `SELECT ${boundedData}, expires_at, version, user_id FROM ${t} WHERE id = ? AND expires_at > ?`,
     create: createSql(dialect, t),
     update: `UPDATE ${t} SET data = ?, expires_at = ?, version = ?, user_id = ? WHERE id = ? AND expires_at > ?${readable}`,
     updateIf: `UPDATE ${t} SET data = ?, expires_at = ?, version = ?, user_id = ? WHERE id = ? AND expires_at > ? AND version = ?${readable}`,

@@ -134,6 +134,20 @@ describe.each(DIALECTS)('the schema on %s', (_dialect, open) => {
     expect(await db.knex.schema.hasTable(table)).toBe(false);
   });
 
+  it('a row larger than maxPayloadBytes reads as corrupt, and its data never leaves the database', async () => {
+    const table = 'oversized';
+    const roomy = new SqlStore({ knex: db.knex, table });
+    await roomy.ensureSchema();
+    // Written by a store with a larger limit, or planted: 256 KiB of data.
+    expect((await roomy.create('big', record('é'.repeat(128 * 1024)))).ok).toBe(true);
+    expect((await roomy.create('small', record('é'.repeat(512)))).ok).toBe(true);
+    const strict = new SqlStore({ knex: db.knex, table, maxPayloadBytes: 1024 });
+    await expect(strict.get('big')).rejects.toMatchObject({ code: 'SESS_CORRUPT_RECORD' });
+    // The limit counts UTF-8 bytes: 512 two-byte characters are exactly 1,024 bytes.
+    expect((await strict.get('small'))?.data).toBe('é'.repeat(512));
+    await dropSchema(db.knex, { table });
+  });
+
   it('a missing table is StoreUnavailableError, naming no session data', async () => {
     const store = new SqlStore({ knex: db.knex, table: 'no_such_table' });
     const error = await store.get('secret_session_id').catch((e: unknown) => e);
