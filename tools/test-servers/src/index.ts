@@ -9,6 +9,7 @@ export {
   LOOPBACK,
   type ManagedProcess,
   manageProcess,
+  type PausableProcess,
   type ProcessSpec,
   waitForPort,
   waitForPortClosed,

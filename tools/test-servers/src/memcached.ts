@@ -1,6 +1,6 @@
-import { ask, freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+import { ask, freePort, LOOPBACK, manageProcess, type PausableProcess } from './process.js';
 
-export interface MemcachedServer extends ManagedProcess {
+export interface MemcachedServer extends PausableProcess {
   readonly location: string;
 }
 

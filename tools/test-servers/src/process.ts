@@ -138,6 +138,17 @@ export interface ManagedProcess {
   dispose(): Promise<void>;
 }
 
+/** A server whose process tests can also freeze, as a hung or overloaded server would be. */
+export interface PausableProcess extends ManagedProcess {
+  /**
+   * Stops the process (SIGSTOP): its port stays open and takes connections,
+   * but nothing answers. Resolves once the kernel reports it stopped.
+   */
+  pause(): Promise<void>;
+  /** Lets it run again (SIGCONT); it then answers what was sent meanwhile. */
+  resume(): Promise<void>;
+}
+
 export interface ProcessSpec {
   readonly command: string;
   readonly args: readonly string[];
@@ -150,7 +161,7 @@ export interface ProcessSpec {
 }
 
 /** Runs a server process that tests can kill and restart on the same port. */
-export async function manageProcess(spec: ProcessSpec): Promise<ManagedProcess> {
+export async function manageProcess(spec: ProcessSpec): Promise<PausableProcess> {
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -189,14 +200,44 @@ export async function manageProcess(spec: ProcessSpec): Promise<ManagedProcess> 
     await waitForPortClosed(spec.port);
   };
 
+  const signal = async (name: 'SIGSTOP' | 'SIGCONT') => {
+    const pid = child?.pid;
+    if (pid === undefined) throw new Error(`${spec.command} is not running.`);
+    process.kill(pid, name);
+    // Signals arrive asynchronously: wait until the kernel reports the new state.
+    const stopped = name === 'SIGSTOP';
+    await pollUntil(
+      async () => {
+        const state = processState(pid) ?? (stopped ? 'T' : 'S');
+        return (state === 'T') === stopped;
+      },
+      5_000,
+      `${spec.command} did not take ${name}`,
+    );
+  };
+
   await start();
   return {
     port: spec.port,
     kill,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async dispose() {
       await kill();
       await spec.cleanup?.();
     },
   };
+}
+
+/** The one-letter state of a process (`T` when stopped) where /proc tells it; undefined elsewhere. */
+function processState(pid: number): string | undefined {
+  try {
+    // "pid (comm) S ...": the state follows the last parenthesis (comm may hold one).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
-import { ask, freePort, LOOPBACK, type ManagedProcess, manageProcess } from './process.js';
+import { ask, freePort, LOOPBACK, manageProcess, type PausableProcess } from './process.js';
 
-export interface RedisServer extends ManagedProcess {
+export interface RedisServer extends PausableProcess {
   readonly url: string;
 }
 

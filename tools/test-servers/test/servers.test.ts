@@ -46,6 +46,26 @@ describe('private servers', () => {
     }
   });
 
+  it('a paused redis takes connections but answers nothing until it is resumed', async () => {
+    const redis = await startRedis();
+    try {
+      await redis.pause();
+      // A stopped process cannot answer at all, so the short wait is never what passes.
+      await assert.rejects(ask(redis.port, 'PING\r\n', 300), /did not answer/);
+      const socket = new Socket();
+      const reply = new Promise<string>((resolve, reject) => {
+        socket.once('data', (data) => resolve(data.toString()));
+        socket.once('error', reject);
+      });
+      socket.connect(redis.port, '127.0.0.1', () => socket.write('PING\r\n'));
+      await redis.resume();
+      assert.equal(await reply, '+PONG\r\n');
+      socket.destroy();
+    } finally {
+      await redis.dispose();
+    }
+  });
+
   it('hands out ports below the ephemeral range, which no outgoing connection can take', async () => {
     const [low] = ephemeralRange();
     for (let i = 0; i < 20; i++) {

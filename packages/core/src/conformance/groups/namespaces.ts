@@ -158,6 +158,12 @@ export const namespaceTests = defineTests({
             );
             await stillThere(longer, `clear() in ${shorter.label}`);
             await longer.store.clear?.();
+          } else {
+            // The next extension starts from empty namespaces, with or without clear().
+            for (const side of pair) {
+              await side.store.destroy(side.mine);
+              await side.store.destroy(side.anonymous);
+            }
           }
         }
         for (const intact of checks) {
