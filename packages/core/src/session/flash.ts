@@ -40,8 +40,8 @@ export async function takeStoredFlash(
 ): Promise<TakenFlash> {
   for (let attempt = 0; ; attempt++) {
     const fresh = await getReadable(store, id);
-    const read = fresh && form.read(fresh);
-    if (!fresh || !read || !read.data.has(key)) return { value: undefined };
+    const read = fresh ? form.read(fresh) : undefined;
+    if (!fresh || !read?.data.has(key)) return { value: undefined };
     const value = read.data.get(key);
     read.data.delete(key);
     const record = form.record(read.data, {

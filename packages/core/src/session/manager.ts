@@ -2,8 +2,8 @@ import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from 
 import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
 import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
+import { takeStoredFlash } from './flash.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
-import { flashKey, takeStoredFlash } from './flash.js';
 import {
   clearChanges,
   DEFAULT_LIFETIME,

@@ -122,11 +122,7 @@ export class Session<Data extends SessionData = SessionData> {
   get isModified(): boolean {
     const s = this.#state;
     return (
-      s.changes.size > 0 ||
-      s.userIdChanged ||
-      s.lifetimeChanged ||
-      s.rotate ||
-      s.retired.length > 0
+      s.changes.size > 0 || s.userIdChanged || s.lifetimeChanged || s.rotate || s.retired.length > 0
     );
   }
 

@@ -11,20 +11,23 @@ async function withFlash(w: World, value: unknown): Promise<string> {
 
 /** Flash values: kept for exactly one later read, even when requests race for it. */
 export function flashRules(rule: Rule): void {
-  rule('a flash value is read once: the next request takes it, later ones find nothing', async (w) => {
-    const token = await withFlash(w, { text: 'Saved.', at: new Date(0) });
-    const manager = w.manager();
+  rule(
+    'a flash value is read once: the next request takes it, later ones find nothing',
+    async (w) => {
+      const token = await withFlash(w, { text: 'Saved.', at: new Date(0) });
+      const manager = w.manager();
 
-    const next = await manager.load(token);
-    expect(next.keys()).toEqual(['user']); // flash values are not data keys
-    expect(await next.takeFlash('notice')).toEqual({ text: 'Saved.', at: new Date(0) });
-    expect(await next.takeFlash('notice')).toBeUndefined();
-    await manager.commit(next);
+      const next = await manager.load(token);
+      expect(next.keys()).toEqual(['user']); // flash values are not data keys
+      expect(await next.takeFlash('notice')).toEqual({ text: 'Saved.', at: new Date(0) });
+      expect(await next.takeFlash('notice')).toBeUndefined();
+      await manager.commit(next);
 
-    const later = await manager.load(token);
-    expect(await later.takeFlash('notice')).toBeUndefined();
-    expect(later.get('user')).toBe('alice');
-  });
+      const later = await manager.load(token);
+      expect(await later.takeFlash('notice')).toBeUndefined();
+      expect(later.get('user')).toBe('alice');
+    },
+  );
 
   rule('a flash value set and taken in one request never reaches the store', async (w) => {
     const manager = w.manager();
@@ -54,7 +57,9 @@ export function flashRules(rule: Rule): void {
       const managers = Array.from({ length: racers }, () =>
         w.manager({ conflictRetries: racers + 1 }),
       );
-      const sessions = await parallel(racers, (i) => (managers[i] as (typeof managers)[0]).load(token));
+      const sessions = await parallel(racers, (i) =>
+        (managers[i] as (typeof managers)[0]).load(token),
+      );
       const taken = await parallel(racers, async (i) => {
         const session = sessions[i] as (typeof sessions)[0];
         const value = await session.takeFlash('notice');

@@ -27,66 +27,74 @@ async function stored(w: World, token: string) {
 
 /** A lifetime per session: stored with it, kept by every later load, renewal and cookie. */
 export function lifetimeRules(rule: Rule): void {
-  rule('remember me: a longer lifetime of its own outlives the manager-wide idle timeout', async (w) => {
-    const manager = w.manager(options);
-    const remembered = await manager.load(undefined);
-    remembered.set('user', 'alice');
-    remembered.setLifetime({ idleTimeoutMs: 3 * IDLE, absoluteTimeoutMs: 3 * ABSOLUTE });
-    const ordinary = await manager.load(undefined);
-    ordinary.set('user', 'bob');
-    const before = w.clock.now();
-    const cookie = (await manager.commit(remembered)) as Cookie;
-    const control = tokenOf(await manager.commit(ordinary));
-    expectNear(cookie.expiresAt, before + 3 * IDLE, w.clock.now() + 3 * IDLE, w);
-    expect(cookie.persistent).toBeUndefined();
-    expectNear((await stored(w, cookie.token))?.expiresAt, cookie.expiresAt, cookie.expiresAt, w);
+  rule(
+    'remember me: a longer lifetime of its own outlives the manager-wide idle timeout',
+    async (w) => {
+      const manager = w.manager(options);
+      const remembered = await manager.load(undefined);
+      remembered.set('user', 'alice');
+      remembered.setLifetime({ idleTimeoutMs: 3 * IDLE, absoluteTimeoutMs: 3 * ABSOLUTE });
+      const ordinary = await manager.load(undefined);
+      ordinary.set('user', 'bob');
+      const before = w.clock.now();
+      const cookie = (await manager.commit(remembered)) as Cookie;
+      const control = tokenOf(await manager.commit(ordinary));
+      expectNear(cookie.expiresAt, before + 3 * IDLE, w.clock.now() + 3 * IDLE, w);
+      expect(cookie.persistent).toBeUndefined();
+      expectNear((await stored(w, cookie.token))?.expiresAt, cookie.expiresAt, cookie.expiresAt, w);
 
-    await w.clock.advance(IDLE + 1_500);
-    // Another process, the same options: the lifetime came with the record.
-    const later = w.manager(options);
-    expect((await later.load(control)).isNew).toBe(true); // the manager's 4 s idle ended it
-    const loaded = await later.load(cookie.token);
-    expect(loaded.get('user')).toBe('alice');
-    loaded.set('seen', 2);
-    const at = w.clock.now();
-    const renewed = (await later.commit(loaded)) as Cookie;
-    expectNear(renewed.expiresAt, at + 3 * IDLE, w.clock.now() + 3 * IDLE, w);
-    const data = (await stored(w, cookie.token))?.data ?? '';
-    expect(Number(data.split(' ')[3])).toBe(remembered.createdAt + 3 * ABSOLUTE);
-  });
+      await w.clock.advance(IDLE + 1_500);
+      // Another process, the same options: the lifetime came with the record.
+      const later = w.manager(options);
+      expect((await later.load(control)).isNew).toBe(true); // the manager's 4 s idle ended it
+      const loaded = await later.load(cookie.token);
+      expect(loaded.get('user')).toBe('alice');
+      loaded.set('seen', 2);
+      const at = w.clock.now();
+      const renewed = (await later.commit(loaded)) as Cookie;
+      expectNear(renewed.expiresAt, at + 3 * IDLE, w.clock.now() + 3 * IDLE, w);
+      const data = (await stored(w, cookie.token))?.data ?? '';
+      expect(Number(data.split(' ')[3])).toBe(remembered.createdAt + 3 * ABSOLUTE);
+    },
+  );
 
-  rule('persistent: false gives a browser-session cookie and a short idle, request after request', async (w) => {
-    const manager = w.manager(options);
-    const first = await manager.load(undefined);
-    first.set('cart', ['book']);
-    const token = tokenOf(await manager.commit(first));
+  rule(
+    'persistent: false gives a browser-session cookie and a short idle, request after request',
+    async (w) => {
+      // The manager idles sessions out after 8 s; this one asks for 4 s.
+      const longer = { ...options, idleTimeoutMs: 2 * IDLE };
+      const manager = w.manager(longer);
+      const first = await manager.load(undefined);
+      first.set('cart', ['book']);
+      const token = tokenOf(await manager.commit(first));
 
-    // Login without "remember me": the lifetime alone is a change to save.
-    const login = await manager.load(token);
-    login.setLifetime({ persistent: false, idleTimeoutMs: IDLE / 2 });
-    expect(manager.commitDue(login)).toBe(true);
-    const cookie = (await manager.commit(login)) as Cookie;
-    expect(cookie).toMatchObject({ token, persistent: false });
+      // Login without "remember me": the lifetime alone is a change to save.
+      const login = await manager.load(token);
+      login.setLifetime({ persistent: false, idleTimeoutMs: IDLE });
+      expect(manager.commitDue(login)).toBe(true);
+      const cookie = (await manager.commit(login)) as Cookie;
+      expect(cookie).toMatchObject({ token, persistent: false });
 
-    // Renewal: past half of its own 2 s window, an unchanged request touches.
-    await w.clock.advance(IDLE / 4 + 400);
-    const idle = await w.manager(options).load(token);
-    expect(idle.persistent).toBe(false);
-    w.spy.reset();
-    const at = w.clock.now();
-    const touched = (await w.manager(options).commit(idle)) as Cookie;
-    expect(w.spy.callCount('touch')).toBe(1);
-    expect(touched.persistent).toBe(false);
-    expectNear(touched.expiresAt, at + IDLE / 2, w.clock.now() + IDLE / 2, w);
+      // Renewal: past half of its own window, an unchanged request touches.
+      await w.clock.advance(IDLE * 0.65);
+      const idle = await w.manager(longer).load(token);
+      expect(idle.persistent).toBe(false);
+      w.spy.reset();
+      const at = w.clock.now();
+      const touched = (await w.manager(longer).commit(idle)) as Cookie;
+      expect(w.spy.callCount('touch')).toBe(1);
+      expect(touched.persistent).toBe(false);
+      expectNear(touched.expiresAt, at + IDLE, w.clock.now() + IDLE, w);
 
-    const changed = await w.manager(options).load(token);
-    changed.set('cart', ['book', 'pen']);
-    expect(await w.manager(options).commit(changed)).toMatchObject({ token, persistent: false });
+      const changed = await w.manager(longer).load(token);
+      changed.set('cart', ['book', 'pen']);
+      expect(await w.manager(longer).commit(changed)).toMatchObject({ token, persistent: false });
 
-    // Its own idle timeout ends it, well before the manager's would.
-    await w.clock.advance(IDLE / 2 + 1_500);
-    expect((await w.manager(options).load(token)).isNew).toBe(true);
-  });
+      // Its own idle timeout ends it, well before the manager's would.
+      await w.clock.advance(IDLE + 1_500);
+      expect((await w.manager(longer).load(token)).isNew).toBe(true);
+    },
+  );
 
   rule('a lifetime survives regenerate() and ends with destroy()', async (w) => {
     const manager = w.manager(options);
@@ -108,27 +116,30 @@ export function lifetimeRules(rule: Rule): void {
     expect(loaded.persistent).toBe(true);
   });
 
-  rule('setLifetime refuses what the manager does not allow, and changes nothing then', async (w) => {
-    const manager = w.manager({ idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE });
-    const session = await manager.load(undefined);
-    session.set('a', 1);
-    for (const bad of [
-      { idleTimeoutMs: IDLE + 1 }, // above the maximum, which defaults to the manager's timeout
-      { absoluteTimeoutMs: ABSOLUTE + 1 },
-      { idleTimeoutMs: 2_000, absoluteTimeoutMs: 1_000 }, // idle longer than absolute
-      { idleTimeoutMs: 0 },
-      { idleTimeoutMs: 1.5 },
-      { persistent: 'no' },
-      null,
-    ]) {
-      expect(() => session.setLifetime(bad as never), JSON.stringify(bad)).toThrow(
-        InvalidOptionError,
-      );
-    }
-    expect(session.persistent).toBe(true);
-    const before = w.clock.now();
-    const cookie = (await manager.commit(session)) as Cookie;
-    expect(cookie.persistent).toBeUndefined();
-    expectNear(cookie.expiresAt, before + IDLE, w.clock.now() + IDLE, w);
-  });
+  rule(
+    'setLifetime refuses what the manager does not allow, and changes nothing then',
+    async (w) => {
+      const manager = w.manager({ idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE });
+      const session = await manager.load(undefined);
+      session.set('a', 1);
+      for (const bad of [
+        { idleTimeoutMs: IDLE + 1 }, // above the maximum, which defaults to the manager's timeout
+        { absoluteTimeoutMs: ABSOLUTE + 1 },
+        { idleTimeoutMs: 2_000, absoluteTimeoutMs: 1_000 }, // idle longer than absolute
+        { idleTimeoutMs: 0 },
+        { idleTimeoutMs: 1.5 },
+        { persistent: 'no' },
+        null,
+      ]) {
+        expect(() => session.setLifetime(bad as never), JSON.stringify(bad)).toThrow(
+          InvalidOptionError,
+        );
+      }
+      expect(session.persistent).toBe(true);
+      const before = w.clock.now();
+      const cookie = (await manager.commit(session)) as Cookie;
+      expect(cookie.persistent).toBeUndefined();
+      expectNear(cookie.expiresAt, before + IDLE, w.clock.now() + IDLE, w);
+    },
+  );
 }
