@@ -14,7 +14,8 @@ export type SessionErrorCode =
   | 'SESS_CORRUPT_RECORD'
   | 'SESS_DATA'
   | 'SESS_CONFLICT'
-  | 'SESS_INVALID_OPTION';
+  | 'SESS_INVALID_OPTION'
+  | 'SESS_SCHEMA_MISSING';
 
 // Marks sess errors across copies of this package (an ESM and a CJS copy can
 // both be loaded), so `instanceof` still works where the classes differ.
@@ -63,19 +64,37 @@ export class InvalidRecordError extends SessionStoreError {
   }
 }
 
-/** A payload over the store's `maxPayloadBytes`. Nothing was written. */
+/**
+ * Where a payload limit comes from: the store's `capabilities.maxPayloadBytes`,
+ * or the session codec's `maxBytes` (`createSessionCodec`).
+ */
+export type PayloadLimitSource = 'store' | 'codec';
+
+/** A payload over the store's `maxPayloadBytes` or the codec's `maxBytes`. Nothing was written. */
 export class PayloadTooLargeError extends SessionStoreError {
   readonly size: number;
   readonly limit: number;
+  /** Which limit was hit. */
+  readonly source: PayloadLimitSource;
 
-  constructor(size: number, limit: number, options?: { cause?: unknown }) {
+  constructor(
+    size: number,
+    limit: number,
+    options?: { cause?: unknown; source?: PayloadLimitSource },
+  ) {
+    const source = options?.source ?? 'store';
+    const which =
+      source === 'codec'
+        ? `the session codec accepts at most ${limit} (its maxBytes)`
+        : `this store accepts at most ${limit} (its maxPayloadBytes)`;
     super(
       'SESS_PAYLOAD_TOO_LARGE',
-      `Session payload is ${size} bytes; this store accepts at most ${limit}. Store less in the session.`,
-      options,
+      `Session payload is ${size} bytes; ${which}. Store less in the session.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.size = size;
     this.limit = limit;
+    this.source = source;
   }
 }
 
@@ -121,6 +140,16 @@ export class SessionConflictError extends SessionStoreError {
 export class InvalidOptionError extends SessionStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SESS_INVALID_OPTION', message, options);
+  }
+}
+
+/**
+ * The store's table (or schema) does not exist. Not a passing failure:
+ * create it with the adapter's `ensureSchema()` or its migration.
+ */
+export class SchemaMissingError extends SessionStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SESS_SCHEMA_MISSING', message, options);
   }
 }
 

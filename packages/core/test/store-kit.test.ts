@@ -14,6 +14,7 @@ describe('the two entry points', () => {
       'InvalidUserIdError',
       'MemoryStore',
       'PayloadTooLargeError',
+      'SchemaMissingError',
       'Session',
       'SessionConflictError',
       'SessionDataError',

@@ -1,7 +1,10 @@
 import { type CommitResult, InvalidOptionError } from '@sess/core';
 import { parseCookie, type SetCookie, stringifySetCookie } from 'cookie';
 
-/** The session cookie's attributes. Its expiry is never an option: it is the stored expiry. */
+/**
+ * The session cookie's attributes. Its expiry is never an option: it is the
+ * stored expiry, or none for a session set to `persistent: false`.
+ */
 export interface SessionCookieOptions {
   /**
    * The cookie's name. Default `sess`. A name starting with `__Host-` makes
@@ -34,9 +37,10 @@ export interface SessionSetCookie {
   /**
    * The stored expiry (the header carries whole seconds: never later than the
    * record), or 400 days from now if that is sooner, as browsers cap it; the
-   * epoch when cleared.
+   * epoch when cleared. Absent for a browser-session cookie (a session set
+   * to `persistent: false`): the browser drops it when it closes.
    */
-  readonly expires: Date;
+  readonly expires?: Date;
   /** Only when clearing: 0. */
   readonly maxAge?: 0;
   readonly path: string;
@@ -189,18 +193,19 @@ export class SessionCookie {
     if (result === null) return undefined;
     const secure =
       this.secure === true || (this.secure === 'auto' && (request.secure || this.#alwaysSecure));
-    const set =
-      'token' in result
-        ? this.#attributes(this.name, result.token, cookieExpiry(result.expiresAt), secure)
-        : { ...this.#attributes(this.name, '', new Date(0), secure), maxAge: 0 as const };
+    const set = !('token' in result)
+      ? { ...this.#attributes(this.name, '', new Date(0), secure), maxAge: 0 as const }
+      : result.persistent === false
+        ? this.#attributes(this.name, result.token, undefined, secure)
+        : this.#attributes(this.name, result.token, cookieExpiry(result.expiresAt), secure);
     return { ...set, header: stringifySetCookie(set, { encode: verbatim }) };
   }
 
-  #attributes(name: string, value: string, expires: Date, secure: boolean) {
+  #attributes(name: string, value: string, expires: Date | undefined, secure: boolean) {
     return {
       name,
       value,
-      expires,
+      ...(expires === undefined ? {} : { expires }),
       path: this.path,
       ...(this.domain === undefined ? {} : { domain: this.domain }),
       httpOnly: true as const,

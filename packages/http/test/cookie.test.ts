@@ -90,7 +90,7 @@ describe('SessionCookie.toSetCookie', () => {
 
   it('expires with the stored session, in whole seconds, never after it', () => {
     const set = cookie.toSetCookie({ token: TOKEN, expiresAt: EXPIRES }, { secure: false });
-    expect(set?.expires.getTime()).toBe(EXPIRES);
+    expect(set?.expires?.getTime()).toBe(EXPIRES);
     expect(set?.maxAge).toBeUndefined();
     // The header carries seconds: the browser drops the cookie up to 1 s before the record.
     expect(Date.parse(/Expires=([^;]+)/.exec(set?.header ?? '')?.[1] ?? '')).toBe(
@@ -98,10 +98,20 @@ describe('SessionCookie.toSetCookie', () => {
     );
   });
 
+  it('gives a session set to persistent: false a browser-session cookie, without Expires or Max-Age', () => {
+    const set = cookie.toSetCookie(
+      { token: TOKEN, expiresAt: EXPIRES, persistent: false },
+      { secure: false },
+    );
+    expect(set?.header).toBe(`sess=${TOKEN}; Path=/; HttpOnly; SameSite=Lax`);
+    expect(set?.expires).toBeUndefined();
+    expect(set?.maxAge).toBeUndefined();
+  });
+
   it('cuts an expiry beyond 400 days to 400 days, as browsers do', () => {
     const far = Date.now() + 2 * MAX_COOKIE_LIFETIME_MS;
     const set = cookie.toSetCookie({ token: TOKEN, expiresAt: far }, { secure: false });
-    const expires = set?.expires.getTime() ?? 0;
+    const expires = set?.expires?.getTime() ?? 0;
     expect(expires).toBeLessThanOrEqual(Date.now() + MAX_COOKIE_LIFETIME_MS);
     expect(expires).toBeGreaterThan(Date.now() + MAX_COOKIE_LIFETIME_MS - 60_000);
   });

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Connection as MysqlConnection, ResultSetHeader } from 'mysql2';
 import type { Client as PgClient } from 'pg';
 import type { Dialect } from './dialect.js';
+import { asStoreError } from './driver-errors.js';
 import { type KnexClient, Lender } from './lender.js';
 import type { Statement } from './statements.js';
 
@@ -163,7 +164,7 @@ class SqliteExecutor implements Executor {
       run: async (sql, params, w) => this.run(this.#adhoc(sql), params, w),
     };
     return work(session).catch((error: unknown) => {
-      throw asUnavailable(error, what);
+      throw asStoreError(error, what, 'sqlite');
     });
   }
 
@@ -178,7 +179,7 @@ class SqliteExecutor implements Executor {
     try {
       return work(db);
     } catch (error) {
-      throw asUnavailable(error, what);
+      throw asStoreError(error, what, 'sqlite');
     }
   }
 
@@ -188,8 +189,11 @@ class SqliteExecutor implements Executor {
   }
 
   #viaPool<T>(work: (db: Database) => T, what: string): Promise<T> {
+    const call = borrow(this.#client, (connection) => work(this.#adopt(connection as Database)));
     return withTimeout(
-      borrow(this.#client, (connection) => work(this.#adopt(connection as Database))),
+      call.catch((error: unknown) => {
+        throw asStoreError(error, what, 'sqlite');
+      }),
       this.#timeoutMs,
       what,
     );
@@ -301,7 +305,13 @@ class PooledExecutor implements Executor {
     const wire = this.#wire;
     // A call past the bound ends the connection, as a lent statement's does.
     const bounded = <R>(connection: unknown, call: Promise<R>, w: string) =>
-      withTimeout(call, timeoutMs, w).catch((error: unknown) => {
+      withTimeout(
+        call.catch((error: unknown) => {
+          throw asStoreError(error, w, wire.dialect);
+        }),
+        timeoutMs,
+        w,
+      ).catch((error: unknown) => {
         wire.kill(connection);
         throw error;
       });
@@ -318,7 +328,7 @@ class PooledExecutor implements Executor {
     return this.#lender
       .run(work, { timeoutMs: this.#timeoutMs, what, kill: this.#wire.kill })
       .catch((error: unknown) => {
-        throw asUnavailable(error, what);
+        throw asStoreError(error, what, this.dialect);
       });
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '@sess/core';
 import type { Knex } from 'knex';
 import { type Dialect, dialectOf, quote, type TableRef, tableRef } from './dialect.js';
+import { asStoreError } from './driver-errors.js';
 import { assertIdentifier } from './identifiers.js';
 
 /** Where the sessions live. */
@@ -84,7 +85,7 @@ export async function ensureSchema(knex: Knex, options: TableOptions = {}): Prom
       // the loser's IF NOT EXISTS as a duplicate; the table is there either way.
       const code = (error as { code?: unknown }).code;
       if (dialect === 'postgres' && (code === '23505' || code === '42P07')) continue;
-      throw error;
+      throw asStoreError(error, 'SQL ensureSchema', dialect);
     }
   }
 }

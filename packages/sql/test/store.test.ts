@@ -1,3 +1,4 @@
+import { SchemaMissingError, StoreUnavailableError } from '@sess/core';
 import type { Knex } from 'knex';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,11 +149,39 @@ describe.each(DIALECTS)('the schema on %s', (_dialect, open) => {
     await dropSchema(db.knex, { table });
   });
 
-  it('a missing table is StoreUnavailableError, naming no session data', async () => {
+  it('a missing table is SchemaMissingError on every operation, naming the fix and no session data', async () => {
     const store = new SqlStore({ knex: db.knex, table: 'no_such_table' });
-    const error = await store.get('secret_session_id').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SESS_STORE_UNAVAILABLE' });
-    expect(String((error as Error).message)).not.toContain('secret_session_id');
+    const rec = record('secret data');
+    const calls = {
+      get: () => store.get('secret_session_id'),
+      create: () => store.create('secret_session_id', rec),
+      update: () => store.update('secret_session_id', rec, { ifVersion: 'v' }),
+      touch: () => store.touch('secret_session_id', rec.expiresAt),
+      destroy: () => store.destroy('secret_session_id'),
+      list: () => store.list(),
+      count: () => store.count(),
+      clearExpired: () => store.clearExpired(),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, name).toBeInstanceOf(SchemaMissingError);
+      expect(error, name).toMatchObject({ code: 'SESS_SCHEMA_MISSING' });
+      const message = String((error as Error).message);
+      expect(message, name).toContain('ensureSchema()');
+      expect(message, name).not.toContain('secret');
+    }
+  });
+
+  it('ensureSchema() wraps a driver failure in a typed error', async () => {
+    const closed = knex(db.knex.client.config);
+    await closed.destroy();
+    const error = await ensureSchema(closed, { table: 'never' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as StoreUnavailableError).message).toMatch(/^SQL ensureSchema failed/);
+    expect((error as StoreUnavailableError).cause).toBeDefined();
   });
 });
 

@@ -311,7 +311,9 @@ export function createSessionCodec(options: SessionCodecOptions = {}): SessionCo
       // A UTF-8 byte count is needed only when the string could be too large.
       if (payload.length * 3 > maxBytes) {
         const size = payloadBytes(payload);
-        if (size > maxBytes) throw new PayloadTooLargeError(size, maxBytes);
+        if (size > maxBytes) {
+          throw new PayloadTooLargeError(size, maxBytes, { source: 'codec' });
+        }
       }
       return payload;
     },

@@ -13,7 +13,7 @@ export {
   SessionManager,
   type SessionManagerOptions,
 } from './manager.js';
-export { type ExpiryOptions, ExpiryPolicy } from './policy.js';
+export { type ExpiryOptions, ExpiryPolicy, type SessionLifetime } from './policy.js';
 export { Session } from './session.js';
 export { sessionIdOf } from './token.js';
 export type { SessionInfo } from './user-sessions.js';

@@ -2,9 +2,17 @@ import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from 
 import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
 import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
+import { takeStoredFlash } from './flash.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
-import { Session, type SessionState, sessionState } from './session.js';
-import { StoredForm } from './stored-form.js';
+import {
+  clearChanges,
+  DEFAULT_LIFETIME,
+  Session,
+  type SessionHost,
+  type SessionState,
+  sessionState,
+} from './session.js';
+import { type RecordFields, StoredForm } from './stored-form.js';
 import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';
 import { getReadable, listUserSessions, type SessionInfo, storeName } from './user-sessions.js';
 
@@ -44,7 +52,9 @@ export interface SessionManagerOptions extends ExpiryOptions {
 /**
  * What the response's cookie must become:
  * - `{ token, expiresAt }`: set the cookie to `token`, expiring at `expiresAt`
- *   (the stored expiry: cookie and store agree);
+ *   (the stored expiry: cookie and store agree); with `persistent: false`
+ *   (`session.setLifetime({ persistent: false })`), a cookie without an
+ *   expiry, which the browser forgets when it closes;
  * - `{ clear: true }`: the session was destroyed, clear the cookie;
  * - `null`: send no cookie; the one the browser holds is still right. Also
  *   the answer when the session ended while this request ran (a logout or
@@ -52,7 +62,7 @@ export interface SessionManagerOptions extends ExpiryOptions {
  *   and the request that ended the session has already set the cookie.
  */
 export type CommitResult =
-  | { readonly token: string; readonly expiresAt: number }
+  | { readonly token: string; readonly expiresAt: number; readonly persistent?: false }
   | { readonly clear: true }
   | null;
 
@@ -96,6 +106,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
   readonly #retries: number;
   readonly #tokenBytes: number;
   readonly #now: Clock;
+  readonly #host: SessionHost;
   // Commits of one session within this manager run one after another: they
   // would only conflict with each other. Across processes, ifVersion decides.
   readonly #queues = new Map<string, Promise<void>>();
@@ -123,6 +134,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       throw new InvalidOptionError('tokenBytes must be an integer from 32 to 96.');
     }
     this.#now = options.now ?? systemClock;
+    this.#host = { policy: this.policy, takeFlash: (s, key) => this.#takeFlash(s, key) };
   }
 
   /**
@@ -146,6 +158,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       baseline: read.data,
       data: new Map(read.data),
       changes: new Set(),
+      updates: new Map(),
       userId: stored.userId,
       userIdChanged: false,
       createdAt: read.createdAt,
@@ -155,6 +168,11 @@ export class SessionManager<Data extends SessionData = SessionData> {
       rotate: false,
       destroyed: false,
       rotatedFrom: undefined,
+      idleTimeoutMs: read.idleTimeoutMs,
+      absoluteTimeoutMs: undefined,
+      persistent: read.persistent !== false,
+      lifetimeChanged: false,
+      host: this.#host,
     });
   }
 
@@ -194,7 +212,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
       now >= s.absoluteExpiresAt ||
       s.changes.size > 0 ||
       s.userIdChanged ||
-      (s.expiresAt !== undefined && this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt))
+      s.lifetimeChanged ||
+      (s.expiresAt !== undefined && this.#renewalDue(s, now, s.expiresAt))
     );
   }
 
@@ -245,6 +264,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       baseline: new Map(),
       data: new Map(),
       changes: new Set(),
+      updates: new Map(),
       userId: undefined,
       userIdChanged: false,
       createdAt,
@@ -254,6 +274,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
       rotate: false,
       destroyed: false,
       rotatedFrom: undefined,
+      ...DEFAULT_LIFETIME,
+      host: this.#host,
     });
   }
 
@@ -272,18 +294,17 @@ export class SessionManager<Data extends SessionData = SessionData> {
     if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
       return this.#commitNew(s, now);
     }
-    if (s.changes.size > 0 || s.userIdChanged) return this.#update(s, s.id, s.token, now);
-    if (
-      s.expiresAt !== undefined &&
-      this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt)
-    ) {
-      const expiresAt = this.policy.expiryAt(now, s.absoluteExpiresAt);
+    if (s.changes.size > 0 || s.userIdChanged || s.lifetimeChanged) {
+      return this.#update(s, s.id, s.token, now);
+    }
+    if (s.expiresAt !== undefined && this.#renewalDue(s, now, s.expiresAt)) {
+      const expiresAt = this.#expiryAt(s, now, s.absoluteExpiresAt);
       if (!(await this.store.touch(s.id, expiresAt))) {
         this.#forget(s);
         return null;
       }
       s.expiresAt = expiresAt;
-      return { token: s.token, expiresAt };
+      return this.#cookie(s, s.token, expiresAt);
     }
     return null;
   }
@@ -293,14 +314,16 @@ export class SessionManager<Data extends SessionData = SessionData> {
     const from = s.rotatedFrom;
     // A rotation moves the session to a new token; it keeps its age and deadline.
     const createdAt = from ? s.createdAt : now;
-    const absoluteExpiresAt = from ? s.absoluteExpiresAt : this.policy.deadline(createdAt);
-    const expiresAt = this.policy.expiryAt(now, absoluteExpiresAt);
+    const absoluteExpiresAt = from
+      ? s.absoluteExpiresAt
+      : this.policy.deadline(createdAt, s.absoluteTimeoutMs);
+    const expiresAt = this.#expiryAt(s, now, absoluteExpiresAt);
     if (from !== undefined) return this.#rotate(s, from, createdAt, absoluteExpiresAt, expiresAt);
 
     const wantsRecord = s.rotate || s.data.size > 0 || s.userId !== undefined;
     // Encode first: data that cannot be stored fails before any store call.
     const record = wantsRecord
-      ? this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId)
+      ? this.#form.record(s.data, this.#fields(s, { createdAt, absoluteExpiresAt, expiresAt }))
       : undefined;
     // After destroy(): the old record goes first, so a token known from before
     // is worthless even if the rest fails.
@@ -334,7 +357,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
     absoluteExpiresAt: number,
     expiresAt: number,
   ): Promise<CommitResult> {
-    let record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+    const fields = { createdAt, absoluteExpiresAt, expiresAt };
+    let record = this.#form.record(s.data, this.#fields(s, fields));
     let version = from.version;
     let created: Created | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -347,7 +371,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
         if (read) {
           s.data = this.#apply(read.data, s, true);
           if (!s.userIdChanged) s.userId = fresh.userId;
-          record = this.#form.record(s.data, createdAt, absoluteExpiresAt, expiresAt, s.userId);
+          record = this.#form.record(s.data, this.#fields(s, fields));
           if (created) {
             const rewritten = await this.store.update(created.id, record, {
               ifVersion: created.version,
@@ -368,13 +392,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
       );
       if (claim.ok) break;
       if (claim.reason === 'missing') return this.#abandon(s, created);
-      if (attempt >= this.#retries) {
-        await this.store.destroy(created.id);
-        throw new SessionConflictError(
-          `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
-        );
-      }
-      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      if (attempt >= this.#retries) await this.store.destroy(created.id);
+      await this.#retry(attempt);
     }
     for (const id of s.retired) await this.store.destroy(id);
     s.retired = [];
@@ -422,18 +441,18 @@ export class SessionManager<Data extends SessionData = SessionData> {
       destroyed: false,
       rotatedFrom: undefined,
     } satisfies Partial<SessionState>);
-    s.changes.clear();
-    return { token: created.token, expiresAt };
+    clearChanges(s);
+    return this.#cookie(s, created.token, expiresAt);
   }
 
   /** Saves changed data with compare-and-set, merging with concurrent writers. */
   async #update(s: SessionState, id: string, token: string, now: number): Promise<CommitResult> {
-    const expiresAt = this.policy.expiryAt(now, s.absoluteExpiresAt);
+    const expiresAt = this.#expiryAt(s, now, s.absoluteExpiresAt);
     let data = s.data;
     let userId = s.userId;
     let version = s.version;
     for (let attempt = 0; ; attempt++) {
-      const record = this.#form.record(data, s.createdAt, s.absoluteExpiresAt, expiresAt, userId);
+      const record = this.#form.record(data, this.#fields(s, { expiresAt, userId }));
       const result = await this.store.update(
         id,
         record,
@@ -448,18 +467,13 @@ export class SessionManager<Data extends SessionData = SessionData> {
           userIdChanged: false,
           expiresAt,
         } satisfies Partial<SessionState>);
-        s.changes.clear();
-        return { token, expiresAt };
+        clearChanges(s);
+        return this.#cookie(s, token, expiresAt);
       }
       // 'missing': destroyed (a logout) or expired while this request ran.
       // Never write it back: a logout is final.
       if (result.reason !== 'conflict') return this.#forget(s);
-      if (attempt >= this.#retries) {
-        throw new SessionConflictError(
-          `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
-        );
-      }
-      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      await this.#retry(attempt);
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
       const read = this.#form.read(fresh);
@@ -474,12 +488,17 @@ export class SessionManager<Data extends SessionData = SessionData> {
     }
   }
 
-  /** `base` with this request's changed keys applied on top. */
+  /**
+   * `base` with this request's changed keys applied on top: an `update()`
+   * runs again on the value in `base`; a `set` or `delete` keeps its value
+   * (last writer wins for its key) unless the `merge` hook decides.
+   */
   #apply(base: Map<string, unknown>, s: SessionState, conflicted: boolean): Map<string, unknown> {
     const out = new Map(base);
     for (const key of s.changes) {
-      let value = s.data.get(key);
-      if (conflicted && this.#merge) {
+      const update = s.updates.get(key);
+      let value = update ? update(base.get(key)) : s.data.get(key);
+      if (!update && conflicted && this.#merge) {
         value = this.#merge({ key, base: s.baseline.get(key), ours: value, theirs: base.get(key) });
       }
       if (value === undefined) out.delete(key);
@@ -506,9 +525,76 @@ export class SessionManager<Data extends SessionData = SessionData> {
       rotate: false,
       destroyed: false,
       rotatedFrom: undefined,
+      ...DEFAULT_LIFETIME,
     } satisfies Partial<SessionState>);
-    s.changes.clear();
+    clearChanges(s);
     return null;
+  }
+
+  /**
+   * `session.takeFlash()`: a value this request set is taken locally; one
+   * from the stored session is removed from the store first (compare-and-set),
+   * so only one request ever gets it.
+   */
+  async #takeFlash(s: SessionState, key: string): Promise<unknown> {
+    if (!s.data.has(key)) return undefined;
+    const id = s.id ?? s.rotatedFrom?.id;
+    if (id === undefined || s.changes.has(key) || !s.baseline.has(key)) {
+      const value = s.data.get(key);
+      s.data.delete(key);
+      if (!s.baseline.has(key)) s.changes.delete(key);
+      return value;
+    }
+    const taken = await this.#exclusive(id, () =>
+      takeStoredFlash(this.store, this.#form, id, key, (attempt) => this.#retry(attempt)),
+    );
+    s.data.delete(key);
+    s.baseline.delete(key);
+    // Nobody else wrote since this request loaded: its base is the new record.
+    const loaded = s.id === id ? s : s.rotatedFrom;
+    if (loaded && taken.from !== undefined && loaded.version === taken.from) {
+      loaded.version = taken.to;
+    }
+    return taken.value;
+  }
+
+  /** The fields of the record to write for `s`, with this commit's times. */
+  #fields(
+    s: SessionState,
+    fields: Partial<RecordFields> & { readonly expiresAt: number },
+  ): RecordFields {
+    return {
+      createdAt: s.createdAt,
+      absoluteExpiresAt: s.absoluteExpiresAt,
+      idleTimeoutMs: s.idleTimeoutMs,
+      persistent: s.persistent,
+      userId: s.userId,
+      ...fields,
+    };
+  }
+
+  #expiryAt(s: SessionState, now: number, absoluteExpiresAt: number): number {
+    return this.policy.expiryAt(now, absoluteExpiresAt, this.policy.idleOf(s.idleTimeoutMs));
+  }
+
+  #renewalDue(s: SessionState, now: number, expiresAt: number): boolean {
+    const idle = this.policy.idleOf(s.idleTimeoutMs);
+    return this.policy.renewalDue(now, expiresAt, s.absoluteExpiresAt, idle);
+  }
+
+  /** What the cookie becomes: the token until `expiresAt`, or for the browser session. */
+  #cookie(s: SessionState, token: string, expiresAt: number): CommitResult {
+    return s.persistent ? { token, expiresAt } : { token, expiresAt, persistent: false };
+  }
+
+  /** After a conflict: a short random pause, or `SessionConflictError` once retries ran out. */
+  async #retry(attempt: number): Promise<void> {
+    if (attempt >= this.#retries) {
+      throw new SessionConflictError(
+        `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
+      );
+    }
+    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }
 
   #get(id: string): Promise<StoredSession | null> {

@@ -9,10 +9,24 @@ import { payloadBytes } from '../store-kit/validation.js';
 import type { SessionCodec } from './codec.js';
 import { isValidFormat, readEnvelope, writeEnvelope } from './envelope.js';
 
-/** A stored session, read back: its data and the times its envelope holds. */
-export interface ReadSession {
+/** What the envelope holds besides the payload: the session's times and own lifetime. */
+export interface EnvelopeFields {
   readonly createdAt: number;
   readonly absoluteExpiresAt: number;
+  /** The session's own idle timeout; absent: the manager's. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** `false`: a browser-session cookie. */
+  readonly persistent?: boolean | undefined;
+}
+
+/** What a record is written from: the envelope's fields, the store's expiry and owner. */
+export interface RecordFields extends EnvelopeFields {
+  readonly expiresAt: number;
+  readonly userId: string | undefined;
+}
+
+/** A stored session, read back: its data and what its envelope holds. */
+export interface ReadSession extends EnvelopeFields {
   readonly data: Map<string, unknown>;
 }
 
@@ -38,13 +52,8 @@ export class StoredForm {
    * The record to write. Throws `SessionDataError` or `PayloadTooLargeError`,
    * before any store call, when the data cannot be stored.
    */
-  record(
-    data: Map<string, unknown>,
-    createdAt: number,
-    absoluteExpiresAt: number,
-    expiresAt: number,
-    userId: string | undefined,
-  ): SessionRecord {
+  record(data: Map<string, unknown>, fields: RecordFields): SessionRecord {
+    const { createdAt, absoluteExpiresAt, idleTimeoutMs, persistent, expiresAt, userId } = fields;
     let payload: string;
     try {
       payload = this.#codec.encode(Object.fromEntries(data));
@@ -59,12 +68,14 @@ export class StoredForm {
       format: this.#codec.format,
       createdAt,
       absoluteExpiresAt,
+      ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+      ...(persistent === false ? { persistent } : {}),
       payload,
     });
     const max = this.#store.capabilities.maxPayloadBytes;
     if (encoded.length * 3 > max) {
       const size = payloadBytes(encoded);
-      if (size > max) throw new PayloadTooLargeError(size, max);
+      if (size > max) throw new PayloadTooLargeError(size, max, { source: 'store' });
     }
     return userId === undefined
       ? { data: encoded, expiresAt }
@@ -79,6 +90,8 @@ export class StoredForm {
       return {
         createdAt: envelope.createdAt,
         absoluteExpiresAt: envelope.absoluteExpiresAt,
+        idleTimeoutMs: envelope.idleTimeoutMs,
+        persistent: envelope.persistent,
         data: new Map(Object.entries(data)),
       };
     } catch {

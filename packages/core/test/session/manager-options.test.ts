@@ -13,6 +13,12 @@ describe('SessionManager options', () => {
       { store, idleTimeoutMs: 10, renewWhenRemainingMs: 11 },
     ],
     ['negative retries', { store, conflictRetries: -1 }],
+    ['a maximum idle timeout below the idle timeout', { store, maxIdleTimeoutMs: 1000 }],
+    [
+      'a maximum absolute timeout below the absolute timeout',
+      { store, absoluteTimeoutMs: 10_000, maxAbsoluteTimeoutMs: 9_999 },
+    ],
+    ['a fractional maximum idle timeout', { store, maxIdleTimeoutMs: 86_400_000.5 }],
     ['tokens under 256 bits', { store, tokenBytes: 16 }],
     [
       'a codec format with a space',

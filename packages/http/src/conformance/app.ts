@@ -3,6 +3,8 @@ import type { SessionCookieOptions } from '../cookie.js';
 import type { GlueApp, GlueReply, GlueRequest } from './options.js';
 import type { SuiteStore } from './store.js';
 
+const REMEMBER_MS = 30 * 24 * 3_600_000;
+
 /** A point a request stops at until the test lets it go on. */
 export class Gate {
   readonly reached: Promise<void>;
@@ -38,7 +40,12 @@ export class AppState {
   readonly errors: unknown[] = [];
 
   constructor(readonly store: SuiteStore) {
-    this.manager = new SessionManager({ store });
+    // "Remember me" may keep a session 30 days; the default stays a day's idle.
+    this.manager = new SessionManager({
+      store,
+      maxIdleTimeoutMs: REMEMBER_MS,
+      maxAbsoluteTimeoutMs: REMEMBER_MS,
+    });
   }
 
   gate(name: string): Gate {
@@ -79,10 +86,17 @@ export class AppState {
         if (hold !== null) await this.gate(hold).pass();
         return { kind: 'json', body: describe(session) };
       }
-      case 'POST /login':
+      case 'POST /login': {
         session.regenerate();
         session.userId = param('user');
+        const remember = searchParams.get('remember');
+        if (remember === '1') {
+          session.setLifetime({ idleTimeoutMs: REMEMBER_MS, absoluteTimeoutMs: REMEMBER_MS });
+        } else if (remember === '0') {
+          session.setLifetime({ persistent: false, idleTimeoutMs: 30 * 60_000 });
+        }
         return { kind: 'redirect', location: '/read' };
+      }
       case 'POST /logout':
         session.destroy();
         return { kind: 'redirect', location: '/read' };

@@ -153,6 +153,33 @@ export const glueTests = {
       assert.equal(await store.peek(sessionIdOf(before)), null);
     },
 
+  'login: remember me keeps the cookie 30 days; without it the cookie lasts the browser session, commit after commit':
+    async (kit) => {
+      const { store, browser } = await kit.launch();
+      const remembered = browser();
+      await write(remembered, 'cart', 'book');
+      const long = onlyCookie(await remembered.send('POST', '/login?user=alice&remember=1'));
+      const stored = await store.peek(sessionIdOf(long.value));
+      assert.ok(stored, 'the cookie names a stored session');
+      assert.ok(stored.expiresAt > Date.now() + 29 * 24 * 3_600_000, 'stored for 30 days');
+      assert.equal(long.expires?.getTime(), Math.floor(stored.expiresAt / 1000) * 1000);
+
+      const forgetful = browser();
+      await write(forgetful, 'cart', 'pen');
+      const login = await forgetful.send('POST', '/login?user=bob&remember=0');
+      const short = onlyCookie(login);
+      assert.equal(short.expires, undefined, 'a browser-session cookie has no Expires');
+      assert.equal(short.maxAge, undefined, 'a browser-session cookie has no Max-Age');
+      const kept = await store.peek(sessionIdOf(short.value));
+      assert.ok(kept && kept.expiresAt <= Date.now() + 30 * 60_000, 'idle after 30 minutes');
+      // A later request that changes the session sets the cookie again: still no expiry.
+      const later = onlyCookie(await write(forgetful, 'cart', 'pencil'));
+      assert.equal(later.value, short.value);
+      assert.equal(later.expires, undefined);
+      assert.equal(later.maxAge, undefined);
+      assert.equal((await read(forgetful)).json.userId, 'bob');
+    },
+
   'login: the follow-up of its redirect, sent the moment the headers arrive, sees the login (writes take 50 ms)':
     async (kit) => {
       const { store, browser } = await kit.launch({ latency: slowWrites });

@@ -144,26 +144,40 @@ export function commitRules(rule: Rule): void {
     expect(session.isModified).toBe(false);
   });
 
-  rule('data over the size limit is refused before any store call', async (w) => {
-    const manager = w.manager();
-    const session = await manager.load(undefined);
-    session.set('big', 'x'.repeat(64 * 1024 + 1));
-    await expect(manager.commit(session)).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(w.spy.callCount()).toBe(0);
+  rule(
+    'data over the size limit is refused before any store call, naming the limit hit',
+    async (w) => {
+      const manager = w.manager();
+      const session = await manager.load(undefined);
+      session.set('big', 'x'.repeat(64 * 1024 + 1));
+      const byCodec = await manager.commit(session).catch((e: unknown) => e);
+      expect(byCodec).toBeInstanceOf(PayloadTooLargeError);
+      expect(byCodec).toMatchObject({ source: 'codec', limit: 64 * 1024 });
+      expect((byCodec as Error).message).toMatch(
+        /the session codec accepts at most 65536 \(its maxBytes\)/,
+      );
+      expect(w.spy.callCount()).toBe(0);
 
-    // The store's own limit counts too, whatever the codec allows.
-    const roomy = w.manager({
-      codec: {
-        format: 'json',
-        encode: (data) => JSON.stringify(data),
-        decode: (payload) => JSON.parse(payload),
-      },
-    });
-    const large = await roomy.load(undefined);
-    large.set('big', 'é'.repeat(Math.ceil(w.store.capabilities.maxPayloadBytes / 2)));
-    await expect(roomy.commit(large)).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(w.spy.callCount()).toBe(0);
-  });
+      // The store's own limit counts too, whatever the codec allows.
+      const roomy = w.manager({
+        codec: {
+          format: 'json',
+          encode: (data) => JSON.stringify(data),
+          decode: (payload) => JSON.parse(payload),
+        },
+      });
+      const large = await roomy.load(undefined);
+      large.set('big', 'é'.repeat(Math.ceil(w.store.capabilities.maxPayloadBytes / 2)));
+      const byStore = await roomy.commit(large).catch((e: unknown) => e);
+      expect(byStore).toBeInstanceOf(PayloadTooLargeError);
+      const { maxPayloadBytes } = w.store.capabilities;
+      expect(byStore).toMatchObject({ source: 'store', limit: maxPayloadBytes });
+      expect((byStore as Error).message).toContain(
+        `this store accepts at most ${maxPayloadBytes} (its maxPayloadBytes)`,
+      );
+      expect(w.spy.callCount()).toBe(0);
+    },
+  );
 
   rule(
     'a record this manager cannot read loads as a fresh session and is left in place',

@@ -66,6 +66,15 @@ export function conflictRules(rule: Rule): void {
       },
     );
 
+    rule(`50 parallel update() increments of one key give exactly +50 (${where})`, async (w) => {
+      const token = await started(w, { n: 7 });
+      const results = await race(w, token, managers, (session) => {
+        session.update('n', (n) => ((n as number | undefined) ?? 0) + 1);
+      });
+      for (const result of results) expect(tokenOf(result)).toBe(token);
+      expect((await w.manager().load(token)).get('n')).toBe(57);
+    });
+
     rule(`50 parallel increments with a merge hook all count (${where})`, async (w) => {
       const token = await started(w, { count: 0 });
       await race(
@@ -104,6 +113,54 @@ export function conflictRules(rule: Rule): void {
     });
     expect(after.userId).toBe('alice');
     expect(first.get('d')).toBe(40); // the request's view now matches the store
+  });
+
+  rule(
+    'update() re-runs on the fresh value; a set in the same commit stays last-writer',
+    async (w) => {
+      const token = await started(w, { n: 0, label: 'start', cart: ['a'] });
+      const one = w.manager();
+      const two = w.manager();
+      const first = await one.load(token);
+      const second = await two.load(token);
+      first.set('label', 'first');
+      first.update('n', (n) => (n as number) + 1);
+      first.update('n', (n) => (n as number) * 10); // composes: (n + 1) * 10
+      first.update('cart', (cart) => [...(cart as string[]), 'b']);
+      second.set('label', 'second');
+      second.update('n', (n) => (n as number) + 5);
+      second.update('cart', (cart) => [...(cart as string[]), 'c']);
+      expect(first.get('n')).toBe(10); // applied at once, on the loaded value
+      await two.commit(second);
+      await one.commit(first); // conflicts: re-reads n = 5, re-runs (5 + 1) * 10
+
+      const after = await w.manager().load(token);
+      expect(after.get('n')).toBe(60);
+      expect(after.get('cart')).toEqual(['a', 'c', 'b']);
+      expect(after.get('label')).toBe('first'); // the set: this request's value, last writer
+      expect(first.get('n')).toBe(60); // the request's view is what was stored
+    },
+  );
+
+  rule('update() is not handed to the merge hook; set keys still are', async (w) => {
+    const token = await started(w, { n: 0, s: 0 });
+    const seen: string[] = [];
+    const options = {
+      merge: ({ key, ours }: { key: string; ours: unknown }) => {
+        seen.push(key);
+        return ours;
+      },
+    };
+    const one = w.manager(options);
+    const first = await one.load(token);
+    const second = await w.manager().load(token);
+    first.update('n', (n) => (n as number) + 1);
+    first.set('s', 1);
+    second.update('n', (n) => (n as number) + 1);
+    await w.manager().commit(second);
+    await one.commit(first);
+    expect(seen).toEqual(['s']);
+    expect((await w.manager().load(token)).get('n')).toBe(2);
   });
 
   rule(

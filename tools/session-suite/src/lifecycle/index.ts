@@ -2,7 +2,9 @@ import { describe } from 'vitest';
 import { commitRules } from './commit.js';
 import { conflictRules } from './conflicts.js';
 import { expiryRules } from './expiry.js';
+import { flashRules } from './flash.js';
 import { type LifecycleSuiteOptions, ruleFor } from './harness.js';
+import { lifetimeRules } from './lifetime.js';
 import { rotationRules } from './rotation.js';
 import { tokenRules } from './tokens.js';
 import { userRules } from './users.js';
@@ -29,7 +31,9 @@ export function sessionLifecycleSuite(options: LifecycleSuiteOptions): void {
     describe('commit', () => commitRules(rule));
     describe('expiry', () => expiryRules(rule));
     describe('rotation and logout', () => rotationRules(rule));
+    describe('lifetime per session', () => lifetimeRules(rule));
     describe('conflicts', () => conflictRules(rule));
+    describe('flash', () => flashRules(rule));
     describe('users', () => userRules(rule));
   });
 }
