@@ -70,6 +70,9 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 /** Records checked at once by walks over many of them (count, sweeps, destroyByUser). */
 const BATCH = 64;
+/** Shards a sweep works on at once, each with BATCH / SHARDS_AT_ONCE records in flight. */
+const SHARDS_AT_ONCE = 4;
+const SWEEP_BATCH = BATCH / SHARDS_AT_ONCE;
 /** Longest a sweep keeps writers of a shard waiting (then it lets them in and marks it again). */
 const SWEEP_HOLD_MS = 200;
 
@@ -430,10 +433,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     const started = Date.now();
     const report = { deleted: 0, staleTemps: 0 };
     try {
-      for (const shard of await readdirIfExists(this.#layout.recordsDir)) {
-        if (this.#closed) break;
-        if (isShardName(shard)) await this.#sweepShard(this.#layout.shardDir(shard), report);
-      }
+      const shards = (await readdirIfExists(this.#layout.recordsDir)).filter(isShardName);
+      // A few shards at once, so one shard's marking and listing overlap
+      // another's removals; BATCH calls in flight in all.
+      const sweeper = async () => {
+        for (let shard = shards.pop(); shard !== undefined && !this.#closed; shard = shards.pop()) {
+          await this.#sweepShard(this.#layout.shardDir(shard), report);
+        }
+      };
+      await Promise.all(Array.from({ length: SHARDS_AT_ONCE }, sweeper));
     } catch (error) {
       throw unavailable(error, 'clearExpired');
     }
@@ -467,7 +475,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           names.filter((n) => n.endsWith(TEMP_SUFFIX)).map((n) => n.slice(0, -TEMP_SUFFIX.length)),
         );
         const records = names.filter((n) => !n.includes('.') && !locked.has(n));
-        for (let i = 0; i < records.length; i += BATCH) {
+        for (let i = 0; i < records.length; i += SWEEP_BATCH) {
           if (this.#closed) return;
           if (performance.now() - since > this.#sweepHoldMs) {
             more = true;
@@ -475,7 +483,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           }
           await this.#step('clearExpired', () =>
             Promise.all(
-              records.slice(i, i + BATCH).map(async (name) => {
+              records.slice(i, i + SWEEP_BATCH).map(async (name) => {
                 const id = idOfFileName(name);
                 if (id === undefined) return;
                 const paths = this.#layout.record(id);
