@@ -1,4 +1,16 @@
-import { mkdir, mkdtemp, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  statfs,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,23 +84,31 @@ function sessionFileStoreTarget(directory: string): BenchTarget {
   return expressSessionTarget('session-file-store', peer);
 }
 
+/** Live records kept beside the expired ones in every sweep case: one for every five expired. */
+const liveShare = (expired: number) => Math.floor(expired / 5);
+
+/** Runs `work` on every item, `inFlight` at a time. */
+async function inParallel<T>(items: T[], inFlight: number, work: (item: T) => Promise<unknown>) {
+  for (let i = 0; i < items.length; i += inFlight) {
+    await Promise.all(items.slice(i, i + inFlight).map(work));
+  }
+}
+
 /** clearExpired() over records made expired by moving the store's clock. */
 function sweepCase(directory: string): SweepCase {
   let now = Date.now();
   let store = new FileStore({ directory, now: () => now });
+  const create = (id: string, expiresAt: number) => store.create(id, { data: 'x', expiresAt });
   return {
     name: 'clearExpired',
     maxSize: MAX_SWEEP_FILES,
     async fill(count) {
       await store.clear();
-      await store.create('reader', { data: 'r', expiresAt: now + 365 * 86_400_000 });
-      for (let i = 0; i < count; i += 64) {
-        await Promise.all(
-          Array.from({ length: Math.min(64, count - i) }, (_, j) =>
-            store.create(`expired_${i + j}`, { data: 'x', expiresAt: now + 1000 }),
-          ),
-        );
-      }
+      await create('reader', now + 365 * 86_400_000);
+      const ids = Array.from({ length: count + liveShare(count) }, (_, i) => i);
+      await inParallel(ids, 64, (i) =>
+        i < count ? create(`expired_${i}`, now + 1000) : create(`live_${i}`, now + 86_400_000),
+      );
       now += 1000;
     },
     sweep: () => store.clearExpired(),
@@ -98,6 +118,91 @@ function sweepCase(directory: string): SweepCase {
       store = new FileStore({ directory, now: () => now });
       await store.close();
     },
+  };
+}
+
+/**
+ * session-file-store's own reap (what its `reapInterval` timer runs): it
+ * lists the directory, then reads and parses every session file, ten at a
+ * time, and removes the expired ones. Filled with files in its own format.
+ */
+function sessionFileStoreSweepCase(directory: string): SweepCase {
+  const helpers = require('session-file-store/lib/session-file-helpers') as {
+    defaults(options: object): { path: string };
+    reap(options: object, done: (errors?: unknown) => void): void;
+  };
+  const options = helpers.defaults({ path: directory, reapInterval: -1, logFn: () => {} });
+  const session = (lastAccess: number) =>
+    JSON.stringify({
+      cookie: { originalMaxAge: 3_600_000, expires: new Date(lastAccess + 3_600_000) },
+      data: 'x',
+      __lastAccess: lastAccess,
+    });
+  const peer = sessionFileStoreTarget(directory);
+  const files = async () => (await readdir(directory)).length;
+  return {
+    name: 'session-file-store reap',
+    maxSize: MAX_SWEEP_FILES,
+    async fill(count) {
+      await rm(directory, { recursive: true, force: true });
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const now = Date.now();
+      await writeFile(join(directory, 'reader.json'), session(now));
+      const ids = Array.from({ length: count + liveShare(count) }, (_, i) => i);
+      await inParallel(ids, 64, (i) =>
+        i < count
+          ? writeFile(join(directory, `expired_${i}.json`), session(now - 2 * 3_600_000))
+          : writeFile(join(directory, `live_${i}.json`), session(now)),
+      );
+    },
+    async sweep() {
+      const before = await files();
+      await new Promise<void>((resolve, reject) =>
+        helpers.reap(options, (errors) => (errors ? reject(errors) : resolve())),
+      );
+      return before - (await files());
+    },
+    read: () => peer.get('reader'),
+    close: () => rm(directory, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The floor: a directory of files whose mtime is their expiry, listed, each
+ * file `lstat`ed and the expired ones unlinked, 64 at a time; no lock, no
+ * check of what is being removed.
+ */
+function rawSweepCase(directory: string): SweepCase {
+  const file = (name: string) => join(directory, name);
+  return {
+    name: 'raw readdir + lstat + unlink',
+    maxSize: MAX_SWEEP_FILES,
+    async fill(count) {
+      await rm(directory, { recursive: true, force: true });
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const now = Date.now();
+      const write = async (name: string, expiresAt: number) => {
+        await writeFile(file(name), JSON.stringify({ data: 'x' }), { mode: 0o600 });
+        await utimes(file(name), expiresAt / 1000, expiresAt / 1000);
+      };
+      await write('reader', now + 86_400_000);
+      const ids = Array.from({ length: count + liveShare(count) }, (_, i) => i);
+      await inParallel(ids, 64, (i) =>
+        i < count ? write(`expired_${i}`, now - 1000) : write(`live_${i}`, now + 86_400_000),
+      );
+    },
+    async sweep() {
+      const now = Date.now();
+      let removed = 0;
+      await inParallel(await readdir(directory), 64, async (name) => {
+        if ((await lstat(file(name))).mtimeMs > now) return;
+        await unlink(file(name));
+        removed++;
+      });
+      return removed;
+    },
+    read: () => readFile(file('reader'), 'utf8'),
+    close: () => rm(directory, { recursive: true, force: true }),
   };
 }
 
@@ -126,7 +231,11 @@ export const backend: BenchBackend = {
           .version,
         fsync: `sess off, ${withFsync ? 'sess-fsync on, ' : ''}session-file-store on (always), raw off`,
       },
-      sweeps: [sweepCase(dir('sweep'))],
+      sweeps: [
+        sweepCase(dir('sweep')),
+        sessionFileStoreSweepCase(dir('sweep-session-file-store')),
+        rawSweepCase(dir('sweep-raw')),
+      ],
       teardown: () => rm(root, { recursive: true, force: true }),
     };
   },

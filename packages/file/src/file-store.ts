@@ -32,18 +32,27 @@ import {
   closeQuietly,
   fsync,
   futimes,
+  lstatIfExists,
   readdirIfExists,
   statIfExists,
   streamNames,
   unlinkIfExists,
 } from './fs-calls.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { BREAK_SUFFIX, idOfFileName, isShardName, Layout, TEMP_SUFFIX } from './layout.js';
+import {
+  BREAK_SUFFIX,
+  idOfFileName,
+  isShardName,
+  Layout,
+  type RecordPaths,
+  TEMP_SUFFIX,
+} from './layout.js';
 import { inBatches, listRecords, listUserRecords } from './listing.js';
 import { RecordLocks } from './locks.js';
 import { type FileStoreOptions, resolveOptions } from './options.js';
 import {
   expiryOf,
+  isStoreWritten,
   LOCK_ONLY,
   openRecord,
   type ReadRecord,
@@ -61,6 +70,11 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 /** Records checked at once by walks over many of them (count, sweeps, destroyByUser). */
 const BATCH = 64;
+/** Shards a sweep works on at once, each with BATCH / SHARDS_AT_ONCE records in flight. */
+const SHARDS_AT_ONCE = 4;
+const SWEEP_BATCH = BATCH / SHARDS_AT_ONCE;
+/** Longest a sweep keeps writers of a shard waiting (then it lets them in and marks it again). */
+const SWEEP_HOLD_MS = 200;
 
 /**
  * A session store in a directory of files, for one machine: development,
@@ -98,6 +112,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   readonly #timeoutMs: number;
   readonly #readRules: ReadRules;
   readonly #fsync: boolean;
+  /** How long a sweep keeps a shard marked before letting waiting writers in. */
+  readonly #sweepHoldMs: number;
   readonly #sweeps = new SweepScheduler(() => this.#track(this.#sweep()), 'FileStore');
   /** Work of operations not yet finished, including any whose caller timed out. */
   readonly #inflight = new Set<Promise<unknown>>();
@@ -119,6 +135,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
       owner: resolved.allowSharedDirectory ? undefined : process.getuid?.(),
     };
     this.#fsync = resolved.fsync;
+    // Well inside the age at which a writer would break the mark as stale.
+    this.#sweepHoldMs = Math.min(SWEEP_HOLD_MS, resolved.lockStaleMs / 4);
     this.#locks = new RecordLocks({
       fileMode: resolved.fileMode,
       directoryMode: resolved.directoryMode,
@@ -407,64 +425,126 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
   // ---- sweeping -----------------------------------------------------------
 
   /**
-   * One sweep. Once the store is closing it stops at the next record, with
-   * what it did so far: an interrupted sweep is not a failed one.
+   * One sweep, shard by shard. Once the store is closing it stops at the
+   * next batch, with what it did so far: an interrupted sweep is not a
+   * failed one.
    */
   async #sweep(): Promise<FileSweepReport> {
     const started = Date.now();
-    let deleted = 0;
-    let staleTemps = 0;
-    await this.#walk(
-      'clearExpired',
-      async (names, shardDir) => {
-        const now = this.#now();
-        await Promise.all(
-          names.map(async (name) => {
-            const id = idOfFileName(name);
-            if (id !== undefined) {
-              const paths = this.#layout.record(id);
-              if (paths.shardDir !== shardDir) return;
-              const stats = await statIfExists(paths.file);
-              if (!stats || expiryOf(stats) > now || this.#closed) return;
-              const removed = await this.#step('clearExpired', (deadline) =>
-                this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'expired')),
-              );
-              if (removed) deleted++;
-            } else if (name.endsWith(TEMP_SUFFIX)) {
-              const owner = idOfFileName(name.slice(0, -TEMP_SUFFIX.length));
-              if (owner === undefined) return;
-              const paths = this.#layout.record(owner);
-              if (paths.shardDir !== shardDir || this.#closed) return;
-              const outcome = await this.#locks.breakIfStale(paths);
-              if (outcome === 'broken') staleTemps++;
-            } else if (name.endsWith(BREAK_SUFFIX) && !this.#closed) {
-              await this.#locks.removeStaleBreaker(`${shardDir}/${name}`);
-            }
-          }),
-        );
-      },
-      { all: true, until: () => this.#closed },
-    );
+    const report = { deleted: 0, staleTemps: 0 };
+    try {
+      const shards = (await readdirIfExists(this.#layout.recordsDir)).filter(isShardName);
+      // A few shards at once, so one shard's marking and listing overlap
+      // another's removals; BATCH calls in flight in all.
+      const sweeper = async () => {
+        for (let shard = shards.pop(); shard !== undefined && !this.#closed; shard = shards.pop()) {
+          await this.#sweepShard(this.#layout.shardDir(shard), report);
+        }
+      };
+      await Promise.all(Array.from({ length: SHARDS_AT_ONCE }, sweeper));
+    } catch (error) {
+      throw unavailable(error, 'clearExpired');
+    }
     if (!this.#closed) await this.#pruneUserIndex('clearExpired');
-    return { deleted, staleTemps, durationMs: Date.now() - started };
+    return { ...report, durationMs: Date.now() - started };
   }
 
   /**
-   * Streams every shard in batches of names, until `until()` is true. `all`
-   * also passes names of temp and marker files, not only records.
+   * Sweeps one shard. Under the shard's sweep mark (writers wait), an expired
+   * record the store wrote (its times say so) is removed with one `unlink`,
+   * without its lock or a read, unless a writer holds its lock. Anything
+   * else expired is removed afterwards under its lock, after a read: a file
+   * rewritten by another program is moved aside, and a removed record's user
+   * index entry goes with the prune that ends the sweep. The mark is held
+   * for a bounded time, then taken again, so writers never wait long.
    */
+  async #sweepShard(
+    shardDir: string,
+    report: { deleted: number; staleTemps: number },
+  ): Promise<void> {
+    const now = this.#now();
+    const suspects: RecordPaths[] = [];
+    let others: string[] = [];
+    for (let more = true; more && !this.#closed; ) {
+      more = false;
+      if (!(await this.#locks.markSweep(shardDir))) return; // another sweep is on it
+      const since = performance.now();
+      try {
+        const names = await readdirIfExists(shardDir);
+        const locked = new Set(
+          names.filter((n) => n.endsWith(TEMP_SUFFIX)).map((n) => n.slice(0, -TEMP_SUFFIX.length)),
+        );
+        const records = names.filter((n) => !n.includes('.') && !locked.has(n));
+        for (let i = 0; i < records.length; i += SWEEP_BATCH) {
+          if (this.#closed) return;
+          if (performance.now() - since > this.#sweepHoldMs) {
+            more = true;
+            break;
+          }
+          await this.#step('clearExpired', () =>
+            Promise.all(
+              records.slice(i, i + SWEEP_BATCH).map(async (name) => {
+                const id = idOfFileName(name);
+                if (id === undefined) return;
+                const paths = this.#layout.record(id);
+                if (paths.shardDir !== shardDir) return;
+                const stats = await lstatIfExists(paths.file);
+                if (!stats || expiryOf(stats) > now) return;
+                if (!isStoreWritten(stats, this.#readRules)) suspects.push(paths);
+                else if (await unlinkIfExists(paths.file)) report.deleted++;
+              }),
+            ),
+          );
+        }
+        if (!more) others = names.filter((n) => n.includes('.'));
+      } finally {
+        await this.#locks.unmarkSweep(shardDir);
+      }
+    }
+    for (let i = 0; i < suspects.length && !this.#closed; i += BATCH) {
+      const removed = await Promise.all(
+        suspects
+          .slice(i, i + BATCH)
+          .map((paths) =>
+            this.#step('clearExpired', (deadline) =>
+              this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'expired')),
+            ),
+          ),
+      );
+      report.deleted += removed.filter(Boolean).length;
+    }
+    for (let i = 0; i < others.length && !this.#closed; i += BATCH) {
+      await Promise.all(
+        others.slice(i, i + BATCH).map(async (name) => {
+          if (this.#closed) return;
+          if (name.endsWith(TEMP_SUFFIX)) {
+            const owner = idOfFileName(name.slice(0, -TEMP_SUFFIX.length));
+            if (owner === undefined) return;
+            const paths = this.#layout.record(owner);
+            if (paths.shardDir !== shardDir) return;
+            if ((await this.#locks.breakIfStale(paths)) === 'broken') report.staleTemps++;
+          } else if (name.endsWith(BREAK_SUFFIX)) {
+            await this.#locks.removeStaleBreaker(`${shardDir}/${name}`);
+          }
+        }),
+      );
+    }
+  }
+
+  /** Streams the record names of every shard, in batches. */
   async #walk(
     what: string,
     visit: (names: string[], shardDir: string) => Promise<void>,
-    { all = false, until = () => false }: { all?: boolean; until?: () => boolean } = {},
   ): Promise<void> {
     try {
       for (const shard of await readdirIfExists(this.#layout.recordsDir)) {
         if (!isShardName(shard)) continue;
         const shardDir = this.#layout.shardDir(shard);
         for await (const names of inBatches(streamNames(shardDir), BATCH)) {
-          if (until()) return;
-          await visit(all ? names : names.filter((n) => !n.includes('.')), shardDir);
+          await visit(
+            names.filter((n) => !n.includes('.')),
+            shardDir,
+          );
         }
       }
     } catch (error) {

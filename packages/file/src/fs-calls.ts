@@ -41,6 +41,20 @@ export function stat(path: string): Promise<fs.Stats> {
   return new Promise((resolve, reject) => fs.stat(path, settle(resolve, reject)));
 }
 
+export function lstat(path: string): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => fs.lstat(path, settle(resolve, reject)));
+}
+
+/** `lstat` (never following a link), or `undefined` when the path does not exist. */
+export async function lstatIfExists(path: string): Promise<fs.Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** `stat`, or `undefined` when the path does not exist. */
 export async function statIfExists(path: string): Promise<fs.Stats | undefined> {
   try {

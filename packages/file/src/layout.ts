@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
  * s/<shard>/<name>           a record; its modification time is its expiry
  * s/<shard>/<name>.tmp       a write in progress, and the record's lock
  * s/<shard>/<name>.break     a stale lock being removed
+ * s/<shard>/.sweep           a sweep under way in the shard: writers wait
  * u/<hh>/<hash>/<name>       "this record belongs to the user whose id hashes to hh+hash"
  * corrupt/<name>.<time>.<n>.corrupt   unreadable records, moved aside
  * ```
@@ -24,6 +25,7 @@ export const USERS_DIR = 'u';
 export const CORRUPT_DIR = 'corrupt';
 export const TEMP_SUFFIX = '.tmp';
 export const BREAK_SUFFIX = '.break';
+export const SWEEP_MARKER = '.sweep';
 
 const RECORD_NAME = /^([a-z0-9_-]{1,128})(?:~([0-9a-f]{1,32}))?$/;
 const SHARD = /^[0-9a-f]{2}$/;
@@ -85,14 +87,24 @@ export function isShardName(name: string): boolean {
   return SHARD.test(name);
 }
 
+/** A lock file, and the marker that claims the right to break it. */
+export interface LockPaths {
+  readonly temp: string;
+  readonly breaker: string;
+}
+
+/** The marker of a sweep under way in a shard directory: a lock file like a record's. */
+export function sweepMarker(shardDir: string): LockPaths {
+  const temp = `${shardDir}/${SWEEP_MARKER}`;
+  return { temp, breaker: temp + BREAK_SUFFIX };
+}
+
 /** The paths of one record. */
-export interface RecordPaths {
+export interface RecordPaths extends LockPaths {
   readonly id: string;
   readonly name: string;
   readonly shardDir: string;
   readonly file: string;
-  readonly temp: string;
-  readonly breaker: string;
 }
 
 /** The layout of one store directory. */

@@ -16,8 +16,8 @@ import {
   unlinkIfExists,
   writeAll,
 } from './fs-calls.js';
-import type { RecordPaths } from './layout.js';
-import { OWNER, ownerOf } from './record-file.js';
+import { type LockPaths, type RecordPaths, sweepMarker } from './layout.js';
+import { LOCK_ONLY, OWNER, ownerOf } from './record-file.js';
 
 /**
  * One lock per record, held by creating the record's temp file
@@ -40,6 +40,14 @@ import { OWNER, ownerOf } from './record-file.js';
  * broken while it stalled gives up instead of publishing another's file.
  * After that check the lock names a live owner and is not broken unless it
  * outlives `staleMs`.
+ *
+ * A sweep removes expired records without taking their locks: it marks the
+ * shard first (`.sweep`, a lock file like the others), and a writer about to
+ * publish checks for that mark after taking its record's lock, and waits
+ * while it is there. A writer that looked before the mark appeared still
+ * holds its temp file when the sweep lists the shard, and the sweep leaves
+ * that record alone; so a sweep never removes a record a writer has just
+ * published over an expired one.
  */
 
 export interface LockSettings {
@@ -56,10 +64,22 @@ const MAX_WAIT_STEP_MS = 25;
 /** How long a lock file may stay without its owner written in it. */
 const EMPTY_LOCK_GRACE_MS = 1000;
 
-/** Proof of holding a record's lock: the inode of the temp file this writer created. */
+/**
+ * Proof of holding a record's lock: when this writer started to create its
+ * temp file and, if it had to look, the inode of that file.
+ */
 export interface LockToken {
-  readonly ino: number;
+  /** `performance.now()` before the temp file was created. */
+  readonly since: number;
+  /** Known only when the lock was held too long to be sure of it without looking. */
+  readonly ino?: number;
 }
+
+/**
+ * Slack for the clocks: a breaker judges a lock's age by its ctime, which the
+ * kernel keeps a tick coarse, against its own `Date.now()`.
+ */
+const CLOCK_SLACK_MS = 100;
 
 /** A lock held, with what ran alongside its acquisition. */
 export interface Held<T> {
@@ -136,8 +156,17 @@ export class RecordLocks {
   ): Promise<Held<T> | undefined> {
     let step = 1;
     let missingDirectory = 0;
+    const pause = async (why: string) => {
+      const ms = step + Math.random() * step;
+      if (Date.now() + ms > deadline) {
+        throw new StoreUnavailableError(`${why} until the operation timed out.`);
+      }
+      await sleep(ms);
+      step = Math.min(step * 2, MAX_WAIT_STEP_MS);
+    };
     for (;;) {
       let fd: number;
+      const since = performance.now();
       try {
         fd = await open(paths.temp, 'wx', this.#settings.fileMode);
       } catch (error) {
@@ -150,34 +179,77 @@ export class RecordLocks {
         const outcome = await this.breakIfStale(paths);
         if (outcome !== 'busy') continue;
         if (options.wait === false) return undefined;
-        const pause = step + Math.random() * step;
-        if (Date.now() + pause > deadline) {
-          throw new StoreUnavailableError(
-            'Another writer held this session’s lock until the operation timed out.',
-          );
-        }
-        await sleep(pause);
-        step = Math.min(step * 2, MAX_WAIT_STEP_MS);
+        await pause('Another writer held this session’s lock');
         continue;
       }
+      // A write to publish looks for a sweep of its shard, now that it holds the lock.
+      const sweeping: Promise<boolean | { error: unknown }> =
+        expiresAt === undefined
+          ? Promise.resolve(false)
+          : this.#sweepUnderWay(paths.shardDir).catch((error: unknown) => ({ error }));
       const side = (options.alongside ?? (async () => undefined as T))().then(
         (value) => ({ value }),
         (error: unknown) => ({ error }),
       );
       let token: LockToken;
       try {
-        token = await this.#fill(paths, fd, content, expiresAt);
+        token = await this.#fill(paths, fd, content, expiresAt, since);
       } catch (error) {
         await side;
         throw error;
       }
-      const outcome = await side;
-      if ('error' in outcome) {
+      const [outcome, swept] = await Promise.all([side, sweeping]);
+      if ('error' in outcome || swept !== false) {
         await this.release(paths, token);
-        throw outcome.error;
+        if ('error' in outcome) throw outcome.error;
+        if (typeof swept === 'object') throw swept.error;
+        await pause('A sweep of this session’s shard went on');
+        continue;
       }
       return { token, alongside: outcome.value };
     }
+  }
+
+  /**
+   * True while a sweep marks the shard. A mark left by a sweeper that died is
+   * broken as a stale lock is (its owner is dead, or it is older than `staleMs`).
+   */
+  async #sweepUnderWay(shardDir: string): Promise<boolean> {
+    const marker = sweepMarker(shardDir);
+    if (!(await statIfExists(marker.temp))) return false;
+    return (await this.breakIfStale(marker)) === 'busy';
+  }
+
+  /**
+   * Marks a shard for a sweep, so writers wait: `true` when this sweep holds
+   * the mark, `false` when another sweep does (or the shard is gone).
+   */
+  async markSweep(shardDir: string): Promise<boolean> {
+    const marker = sweepMarker(shardDir);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd: number;
+      try {
+        fd = await open(marker.temp, 'wx', this.#settings.fileMode);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'ENOENT') return false;
+        if (code !== 'EEXIST') throw error;
+        if ((await this.breakIfStale(marker)) === 'busy') return false;
+        continue;
+      }
+      try {
+        await writeAll(fd, LOCK_ONLY);
+      } finally {
+        await close(fd);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Removes this sweep's mark from a shard. */
+  async unmarkSweep(shardDir: string): Promise<void> {
+    await unlinkIfExists(sweepMarker(shardDir).temp);
   }
 
   /** Publishes the temp file as the record, replacing any, and releases the lock. */
@@ -186,13 +258,25 @@ export class RecordLocks {
     if (this.#settings.fsync) await fsyncDirectory(paths.shardDir);
   }
 
-  /** Releases the lock without publishing; a lock taken over meanwhile is left to its new owner. */
+  /**
+   * Releases the lock without publishing; a lock taken over meanwhile is left
+   * to its new owner. Within `staleMs` of taking it, no one can have taken it
+   * over (it names this live process), so it is removed without a look; a
+   * lock held longer is removed only if it is still this writer's file, and
+   * left for the next writer to break when that cannot be known.
+   */
   async release(paths: RecordPaths, token: LockToken): Promise<void> {
-    if (await this.#holds(paths, token)) await unlinkIfExists(paths.temp);
+    if (token.ino === undefined) {
+      if (performance.now() - token.since < this.#settings.staleMs - CLOCK_SLACK_MS) {
+        await unlinkIfExists(paths.temp);
+      }
+      return;
+    }
+    if (await this.#holds(paths, token.ino)) await unlinkIfExists(paths.temp);
   }
 
-  /** Removes the record's lock if it is stale; `busy` when a live writer holds it. */
-  async breakIfStale(paths: RecordPaths): Promise<BreakOutcome> {
+  /** Removes a lock (a record's, or a sweep's mark) if it is stale; `busy` when a live owner holds it. */
+  async breakIfStale(paths: LockPaths): Promise<BreakOutcome> {
     const seen = await statIfExists(paths.temp);
     if (!seen) return 'gone';
     if (!(await this.#isStale(paths.temp, seen.ctimeMs))) return 'busy';
@@ -228,8 +312,8 @@ export class RecordLocks {
     if (stats && Date.now() - stats.ctimeMs > this.#settings.staleMs) await unlinkIfExists(path);
   }
 
-  async #holds(paths: RecordPaths, token: LockToken): Promise<boolean> {
-    return (await statIfExists(paths.temp))?.ino === token.ino;
+  async #holds(paths: RecordPaths, ino: number): Promise<boolean> {
+    return (await statIfExists(paths.temp))?.ino === ino;
   }
 
   async #isStale(path: string, changedAtMs: number): Promise<boolean> {
@@ -245,27 +329,36 @@ export class RecordLocks {
   }
 
   /**
-   * Writes the lock's content, sets its expiry, closes it, and checks that
-   * the temp file is still this writer's: a lock found empty after the grace
-   * may have been broken while this writer stalled before its first write.
-   * Independent steps run together.
+   * Writes the lock's content, sets its expiry and closes it. A lock found
+   * empty after the grace may have been broken while this writer stalled
+   * before its first write: a writer that took longer than that to write
+   * checks the temp file is still its own. Independent steps run together.
    */
   async #fill(
     paths: RecordPaths,
     fd: number,
     content: Buffer,
     expiresAt: number | undefined,
+    since: number,
   ): Promise<LockToken> {
     let token: LockToken | undefined;
     try {
       await writeAll(fd, content);
-      const [stats] = await Promise.all([
-        fstat(fd),
-        // After the write, which would move mtime again. An access time after
-        // the modification time keeps relatime from writing the inode on reads.
-        expiresAt === undefined ? undefined : futimes(fd, expiresAt + 1, expiresAt),
-      ]);
-      token = { ino: stats.ino };
+      // After the write, which would move mtime again. An access time after
+      // the modification time keeps relatime from writing the inode on reads
+      // (and tells the sweep the store wrote the file: see `isStoreWritten`).
+      const timed = expiresAt === undefined ? undefined : futimes(fd, expiresAt + 1, expiresAt);
+      // The owner is in the file now. Written sooner than a breaker can call
+      // an empty lock stale, it cannot have been broken: no need to look.
+      const safeMs = Math.min(EMPTY_LOCK_GRACE_MS, this.#settings.staleMs) - CLOCK_SLACK_MS;
+      const written = performance.now() - since < safeMs;
+      if (written) {
+        await timed;
+        token = { since };
+      } else {
+        const [stats] = await Promise.all([fstat(fd), timed]);
+        token = { since, ino: stats.ino };
+      }
       // fsync, not fdatasync: the expiry is metadata.
       if (this.#settings.fsync && expiresAt !== undefined) await fsync(fd);
     } catch (error) {
@@ -276,10 +369,13 @@ export class RecordLocks {
           () => undefined,
         ));
       closeQuietly(fd);
-      if (ino !== undefined) await this.release(paths, { ino }).catch(() => undefined);
+      if (ino !== undefined) await this.release(paths, { since, ino }).catch(() => undefined);
       throw error;
     }
-    const [closed, held] = await Promise.allSettled([close(fd), this.#holds(paths, token)]);
+    const [closed, held] = await Promise.allSettled([
+      close(fd),
+      token.ino === undefined ? true : this.#holds(paths, token.ino),
+    ]);
     if (closed.status === 'rejected' || held.status === 'rejected' || !held.value) {
       await this.release(paths, token).catch(() => undefined);
       if (held.status === 'fulfilled' && !held.value) throw lostLock();

@@ -1,4 +1,4 @@
-import { constants, readlinkSync } from 'node:fs';
+import { constants, readlinkSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { closeQuietly, errorCode, fstat, open, readAt, readFully } from './fs-calls.js';
 
@@ -118,6 +118,22 @@ export interface ReadRules {
 /** The expiry stored in a file's modification time, in whole epoch milliseconds. */
 export function expiryOf(stats: { mtimeMs: number }): number {
   return Math.round(stats.mtimeMs);
+}
+
+/**
+ * Whether a file's metadata says the store wrote it and it can be judged
+ * without reading it: a regular file within the rules, whose access time is
+ * its expiry plus one millisecond, as every write and touch of the store
+ * sets it. A file another program rewrote (its mtime moved) or read under
+ * `strictatime` fails this, and is read before anything is done to it.
+ */
+export function isStoreWritten(stats: Stats, rules: ReadRules): boolean {
+  return (
+    stats.isFile() &&
+    (rules.owner === undefined || stats.uid === rules.owner) &&
+    stats.size <= rules.maxFileBytes &&
+    Math.round(stats.atimeMs) === expiryOf(stats) + 1
+  );
 }
 
 /** Most sessions fit: the first read is issued with `fstat`, before the size is known. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../src/index.js';
-import { Layout } from '../src/layout.js';
+import { Layout, sweepMarker } from '../src/layout.js';
 import { OWNER } from '../src/record-file.js';
 import { scratchRoot } from './support/directories.js';
 
@@ -127,6 +127,61 @@ describe('the per-record lock', () => {
       );
       await store.clearExpired();
       expect(await readdir(paths.shardDir)).toEqual(['locked']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a sweep mark held by a live sweeper makes writers of its shard wait, then fail; readers and other writes go on', async () => {
+    const { store, paths, version } = await storeWithRecord({ operationTimeoutMs: 300 });
+    try {
+      await writeFile(sweepMarker(paths.shardDir).temp, `{"o":"${process.pid}@${HOST}"}`);
+      await expect(
+        store.update(
+          'locked',
+          { data: 'v2', expiresAt: Date.now() + HOUR },
+          { ifVersion: version },
+        ),
+      ).rejects.toMatchObject({ code: 'SESS_STORE_UNAVAILABLE' });
+      expect((await store.get('locked'))?.data).toBe('v1');
+      expect(await store.touch('locked', Date.now() + 2 * HOUR)).toBe(true);
+      // Removing publishes nothing, so it need not wait for the sweep.
+      await store.destroy('locked');
+      expect(await store.get('locked')).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a sweep mark left by a sweeper that died is taken over at once', async () => {
+    const { store, paths, version } = await storeWithRecord({ lockStaleMs: 600_000 });
+    try {
+      await writeFile(sweepMarker(paths.shardDir).temp, `{"o":"${deadPid()}@${HOST}"}`);
+      const updated = await store.update(
+        'locked',
+        { data: 'v2', expiresAt: Date.now() + HOUR },
+        { ifVersion: version },
+      );
+      expect(updated.ok).toBe(true);
+      expect(await readdir(paths.shardDir)).toEqual(['locked']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('held by a live writer keeps the sweep off its expired record', async () => {
+    let now = Date.now();
+    const directory = join(root, `held${sequence++}`);
+    const store = new FileStore({ directory, now: () => now });
+    const paths = new Layout(directory).record('held');
+    try {
+      await store.create('held', { data: 'x', expiresAt: now + 1000 });
+      await store.create('free', { data: 'x', expiresAt: now + 1000 });
+      now += 1000;
+      // A writer in this live process is about to publish over it.
+      await writeFile(paths.temp, `{"o":"${process.pid}@${HOST}","v":"next","d":"x"}`);
+      expect(await store.clearExpired()).toBe(1);
+      expect(await readdir(paths.shardDir)).toContain('held');
     } finally {
       await store.close();
     }
