@@ -296,11 +296,28 @@ export const mysqlBackend: BenchBackend = {
       cleanupInterval: 0,
     });
     await knexPeer.ready;
+    // express-mysql-session with its own mysql2 pool of the same size and its own table
+    // (a primary key and nothing else: no expiry or user index).
+    const MySQLStore = require('express-mysql-session')(session) as new (
+      options: object,
+    ) => session.Store & { onReady(): Promise<void>; close(): Promise<void> };
+    const mysqlPeer = new MySQLStore({
+      ...connection,
+      connectionLimit: pool.max,
+      clearExpired: false,
+      schema: { tableName: 'peer_mysql' },
+    });
+    await mysqlPeer.onReady();
     return {
       targets: [
         sessTarget(store),
         raw,
         expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
+        expressSessionTarget(
+          'express-mysql-session',
+          mysqlPeer as unknown as ExpressSessionStore,
+          () => mysqlPeer.close(),
+        ),
       ],
       info: {
         mariadb: scratch.version,
