@@ -15,19 +15,16 @@
  * Ops/s are medians of the rounds, variants interleaved and their order
  * rotated each round, so a shared machine's drift hits them alike.
  */
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { ensureSchema, SqlStore } from '@sess/sql';
-import session from 'express-session';
 import knexFactory from 'knex';
 import mysql from 'mysql2';
-import { type ExpressSessionStore, expressSessionTarget } from './peer-target.js';
 import { sessionData } from './phases.js';
 import { mysqlScratch, mysqlServer } from './servers.js';
 import { sessTarget } from './sess-target.js';
 import { median } from './stats.js';
+import { expressMysqlSession } from './targets/sql.js';
 
-const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
   options: { sessions: { type: 'string' }, rounds: { type: 'string' } },
 });
@@ -90,20 +87,7 @@ function sessSql(name: string, table: string): Variant {
   };
 }
 
-const MySQLStore = require('express-mysql-session')(session) as new (
-  options: object,
-) => session.Store & { onReady(): Promise<void>; close(): Promise<void> };
-const peerStore = new MySQLStore({
-  ...connection,
-  connectionLimit: pool.max,
-  clearExpired: false,
-  schema: { tableName: 'peer_mysql' },
-});
-await peerStore.onReady();
-const peer = expressSessionTarget(
-  'express-mysql-session',
-  peerStore as unknown as ExpressSessionStore,
-);
+const peer = await expressMysqlSession(connection, pool.max);
 const sess = sessTarget(store);
 
 const variants: Variant[] = [
@@ -208,7 +192,7 @@ const table = [...rates].map(([key, values]) => {
 console.table(table);
 
 await store.close();
-await peerStore.close();
+await peer.close();
 await rawPool.end();
 await admin.end();
 await knex.destroy();
