@@ -251,6 +251,28 @@ export const postgresBackend: BenchBackend = {
   },
 };
 
+/**
+ * express-mysql-session with its own mysql2 pool of `connections` and its own
+ * table (a primary key and nothing else: no expiry or user index).
+ */
+export async function expressMysqlSession(login: object, connections: number) {
+  const MySQLStore = require('express-mysql-session')(session) as new (
+    options: object,
+  ) => session.Store & { onReady(): Promise<void>; close(): Promise<void> };
+  const store = new MySQLStore({
+    ...login,
+    connectionLimit: connections,
+    clearExpired: false,
+    schema: { tableName: 'peer_mysql' },
+  });
+  await store.onReady();
+  return expressSessionTarget(
+    'express-mysql-session',
+    store as unknown as ExpressSessionStore,
+    () => store.close(),
+  );
+}
+
 export const mysqlBackend: BenchBackend = {
   name: 'sql-mysql',
   async setup() {
@@ -296,11 +318,13 @@ export const mysqlBackend: BenchBackend = {
       cleanupInterval: 0,
     });
     await knexPeer.ready;
+    const mysqlPeer = await expressMysqlSession(connection, pool.max);
     return {
       targets: [
         sessTarget(store),
         raw,
         expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
+        mysqlPeer,
       ],
       info: {
         mariadb: scratch.version,

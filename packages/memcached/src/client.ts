@@ -79,6 +79,24 @@ function checkFlags(flags: unknown): number {
   return flags;
 }
 
+function checkCas(cas: unknown): string {
+  if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) {
+    throw new InvalidOptionError('A CAS token is the decimal number a read returned.');
+  }
+  return cas;
+}
+
+/** The item of an `mg ... v c f` reply, or null on a miss. */
+function itemOf(reply: MetaReply): MetaItem | null {
+  if (reply.code === 'EN') return null;
+  if (reply.code !== 'VA' || !reply.value) throw unexpected(reply, 'mg');
+  return {
+    value: reply.value,
+    cas: reply.flags.get('c') ?? '0',
+    flags: Number(reply.flags.get('f') ?? 0),
+  };
+}
+
 function flagsString(options: StoreOptions): string {
   return `T${checkExptime(options?.exptime)} F${checkFlags(options?.flags)}`;
 }
@@ -146,14 +164,27 @@ export class MemcachedClient implements MemcachedDriver {
 
   async get(key: string): Promise<MetaItem | null> {
     checkKey(key);
-    const reply = expectMeta(await this.#connection(key).request(metaGet(key, 'v c f')));
-    if (reply.code === 'EN') return null;
-    if (reply.code !== 'VA' || !reply.value) throw unexpected(reply, 'mg');
-    return {
-      value: reply.value,
-      cas: reply.flags.get('c') ?? '0',
-      flags: Number(reply.flags.get('f') ?? 0),
-    };
+    return itemOf(expectMeta(await this.#connection(key).request(metaGet(key, 'v c f'))));
+  }
+
+  /**
+   * `ms <key> <n> MP` (prepend `head`) and `mg <key> T<exptime> v c f`, written
+   * together on one connection: one round trip. The item as the read found
+   * it, or null on a miss.
+   */
+  async prependAndTouch(key: string, head: Buffer, exptime: number): Promise<MetaItem | null> {
+    checkKey(key);
+    if (!Buffer.isBuffer(head)) throw new InvalidOptionError('The value must be a Buffer.');
+    const read = metaGet(key, `T${checkExptime(exptime)} v c f`);
+    const connection = this.#connection(key);
+    const [prepended, item] = await Promise.all([
+      connection.request(metaSet(key, head, 'MP'), 'meta', Buffer.byteLength(key) + head.length),
+      connection.request(read),
+    ]);
+    const stored = expectMeta(prepended);
+    // NS: no item, or one the prepend would grow past the server's limit.
+    if (stored.code !== 'HD' && stored.code !== 'NS') throw unexpected(stored, 'ms (prepend)');
+    return itemOf(expectMeta(item));
   }
 
   /** Stores unconditionally. */
@@ -174,10 +205,8 @@ export class MemcachedClient implements MemcachedDriver {
     value: Buffer,
     options: StoreOptions & { readonly cas: string },
   ): Promise<CasOutcome> {
-    if (typeof options?.cas !== 'string' || !/^\d{1,20}$/.test(options.cas)) {
-      throw new InvalidOptionError('A CAS token is the decimal number a read returned.');
-    }
-    const reply = await this.#store(key, value, `${flagsString(options)} C${options.cas}`);
+    const cas = checkCas(options?.cas);
+    const reply = await this.#store(key, value, `${flagsString(options)} C${cas}`);
     if (reply.code === 'HD') return 'stored';
     if (reply.code === 'EX') return 'exists';
     if (reply.code === 'NF') return 'missing';
@@ -203,11 +232,12 @@ export class MemcachedClient implements MemcachedDriver {
     return Number(reply.flags.get('t'));
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, options?: { readonly cas: string }): Promise<boolean> {
     checkKey(key);
-    const reply = expectMeta(await this.#connection(key).request(metaDelete(key)));
+    const flags = options === undefined ? '' : `C${checkCas(options.cas)}`;
+    const reply = expectMeta(await this.#connection(key).request(metaDelete(key, flags)));
     if (reply.code === 'HD') return true;
-    if (reply.code === 'NF') return false;
+    if (reply.code === 'NF' || reply.code === 'EX') return false;
     throw unexpected(reply, 'md');
   }
 

@@ -34,7 +34,23 @@ export interface MemcachedDriver {
     value: Buffer,
     options: StoreOptions & { readonly cas: string },
   ): Promise<CasOutcome>;
-  /** Deletes the item; false when there was none. */
-  delete(key: string): Promise<boolean>;
+  /**
+   * Deletes the item; false when there was none. With `cas`, only if the
+   * item's CAS token is still `cas` (false otherwise).
+   */
+  delete(key: string, options?: { readonly cas: string }): Promise<boolean>;
+  /**
+   * Optional: prepends `head` to the item's value, then reads the item while
+   * moving its expiry to `exptime` (absolute Unix seconds), in one round trip:
+   * both commands go out together on one connection, so the server runs them
+   * in that order. The item as read, or null on a miss. A prepend the server
+   * refuses (no item, or one that would grow past its size limit) is not an
+   * error: the read shows what is there.
+   *
+   * `MemcachedStore` touches in one round trip with it; without it, a touch
+   * reads the record and rewrites it with compare-and-set. A driver that
+   * offers it must honour `delete`'s `cas`.
+   */
+  prependAndTouch?(key: string, head: Buffer, exptime: number): Promise<MetaItem | null>;
   close(): Promise<void>;
 }

@@ -32,6 +32,7 @@ import {
   newVersion,
   RECORD_FLAGS,
   readHeader,
+  touchLine,
   withExpiry,
 } from './record.js';
 
@@ -63,6 +64,9 @@ const ID_MAX = 128;
 // Read-then-compare-and-set loops retry when another write lands in between;
 // each retry means some other write succeeded, so this is never reached in practice.
 const MAX_ATTEMPTS = 64;
+// Touch lines a record collects before a touch folds them into its header:
+// about 30 bytes each, and one extra round trip per this many touches.
+const MAX_TOUCH_LINES = 16;
 
 const ok = (version: string): WriteResult => ({ ok: true, version });
 
@@ -210,31 +214,31 @@ export class MemcachedStore implements SessionStore {
   }
 
   /**
-   * Two round trips: read the record, then rewrite it with the new expiry
-   * (data, user id and version copied as they are) by compare-and-set. See
-   * the README for why a one-round-trip touch cannot keep the contract.
+   * One round trip: prepend a touch line (which counts only if the record
+   * was live when it was sent) and read the record back while moving
+   * memcached's expiry, both commands sent together. One more round trip
+   * when the read shows the record had expired by its exact time (delete
+   * it: the read moved memcached's expiry), and one for every
+   * `MAX_TOUCH_LINES`th touch (fold the lines into the header). When another
+   * write lands between the two commands, or the driver cannot prepend, it
+   * reads the record and rewrites it with compare-and-set instead. See the
+   * README.
    */
   async touch(id: string, expiresAt: number): Promise<boolean> {
     this.#assertOpen();
     assertSessionId(id);
-    assertExpiry(expiresAt, Date.now());
+    const now = Date.now();
+    assertExpiry(expiresAt, now);
     const key = this.#prefix + id;
     const write = storeOptions(expiresAt);
     return this.#bounded('touch', async () => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const item = await this.#driver.get(key);
-        if (!item) return false;
-        const header = readHeader(item);
-        if (header.expiresAt <= Date.now()) return false;
-        const value = withExpiry(item, header, expiresAt);
-        const outcome = await this.#casSized(key, value, { ...write, cas: item.cas }, item);
-        if (outcome === 'stored') return true;
-        if (outcome === 'missing') return false;
+      if (this.#driver.prependAndTouch) {
+        const touched = await this.#touchByPrepend(key, expiresAt, now, write);
+        if (touched !== undefined) return touched;
       }
-      throw contention('touch');
+      return this.#touchByRewrite(key, expiresAt, write);
     });
   }
-
   /** One round trip: `md <key>`. */
   async destroy(id: string): Promise<void> {
     this.#assertOpen();
@@ -286,6 +290,54 @@ export class MemcachedStore implements SessionStore {
   /** Bytes of an item that are not data: longest key, item overhead, header, longest user id. */
   #reservedBytes(): number {
     return this.#prefix.length + ID_MAX + ITEM_OVERHEAD + HEADER_RESERVE + MAX_USER_ID_BYTES;
+  }
+
+  /** The one-round-trip touch; undefined when another write got in the way. */
+  async #touchByPrepend(
+    key: string,
+    expiresAt: number,
+    now: number,
+    write: StoreOptions,
+  ): Promise<boolean | undefined> {
+    const line = touchLine(expiresAt, now);
+    const item = await this.#driver.prependAndTouch?.(key, line, write.exptime);
+    if (!item) return false;
+    const header = readHeader(item);
+    // Another line on top: a write landed between the prepend and the read
+    // (or the prepend was refused), so memcached's expiry may not be ours.
+    if (item.value.compare(line, 0, line.length, 0, line.length) !== 0) return undefined;
+    if (header.expiresAt !== expiresAt) {
+      // The record had expired by its exact time (memcached holds records a
+      // little longer): the line changed nothing, but the read moved
+      // memcached's expiry, so drop the record unless a write replaced it since.
+      await this.#driver.delete(key, { cas: item.cas });
+      return false;
+    }
+    if (header.touches >= MAX_TOUCH_LINES) {
+      // Fold the lines into the header; a write landing first does it as well.
+      await this.#casSized(
+        key,
+        withExpiry(item, header, expiresAt),
+        { ...write, cas: item.cas },
+        item,
+      );
+    }
+    return true;
+  }
+
+  /** Reads the record, then rewrites it with the new expiry by compare-and-set. */
+  async #touchByRewrite(key: string, expiresAt: number, write: StoreOptions): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const item = await this.#driver.get(key);
+      if (!item) return false;
+      const header = readHeader(item);
+      if (header.expiresAt <= Date.now()) return false;
+      const value = withExpiry(item, header, expiresAt);
+      const outcome = await this.#casSized(key, value, { ...write, cas: item.cas }, item);
+      if (outcome === 'stored') return true;
+      if (outcome === 'missing') return false;
+    }
+    throw contention('touch');
   }
 
   #bounded<T>(what: string, run: () => Promise<T>): Promise<T> {

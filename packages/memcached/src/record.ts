@@ -15,6 +15,18 @@ import type { MetaItem } from './driver.js';
  * The exact expiry lives here because memcached's own clock is whole seconds
  * and runs up to two seconds behind the wall clock; the server's expiry
  * (`ceil(expiresAt / 1000)`) only frees the memory.
+ *
+ * A touch prepends a line instead of rewriting the item (memcached can
+ * prepend without the value in hand), newest first:
+ *
+ *     t<expiresAt ms> <touchedAt ms>\n
+ *
+ * A touch line counts only if the record was live when it was sent: reading
+ * from the oldest line up, each moves the expiry when its `touchedAt` is
+ * before the expiry so far, and is ignored otherwise. So a touch that lands
+ * on a record memcached still holds after its exact expiry revives nothing,
+ * whoever reads it. The next full write (`update`, or a touch that rewrites
+ * the record) folds the lines back into the header.
  */
 
 /** Client flags of a sess record, format 1 ("se55" + 1). */
@@ -37,11 +49,21 @@ export function newVersion(): string {
 
 /** The parts of a record needed to decide on a write, without decoding its data. */
 export interface RecordHeader {
+  /** The exact expiry, touch lines applied. */
   readonly expiresAt: number;
   readonly version: string;
   /** Where the user id starts. */
   readonly bodyOffset: number;
   readonly userIdBytes: number;
+  /** Touch lines before the header. */
+  readonly touches: number;
+}
+
+const TOUCH_MARK = 0x74; // 't'
+
+/** The line a touch to `expiresAt` prepends, sent at `touchedAt` (see above). */
+export function touchLine(expiresAt: number, touchedAt: number): Buffer {
+  return Buffer.from(`t${expiresAt} ${touchedAt}\n`, 'latin1');
 }
 
 // Bytes a version may hold besides its one dot: base-36 counter and base64url tag.
@@ -64,7 +86,7 @@ function encodeWith(header: string, record: SessionRecord, userIdBytes: number):
   return value;
 }
 
-/** The same record with another expiry: data, user id and version are copied as bytes. */
+/** The same record with another expiry and no touch lines: data, user id and version are copied as bytes. */
 export function withExpiry(item: MetaItem, header: RecordHeader, expiresAt: number): Buffer {
   const line = Buffer.from(`${expiresAt} ${header.version} ${header.userIdBytes}\n`, 'latin1');
   return Buffer.concat([line, item.value.subarray(header.bodyOffset)]);
@@ -81,11 +103,35 @@ export function readHeader(item: MetaItem): RecordHeader {
   // tenth of a pipelined get.
   const { value } = item;
   let at = 0;
+  // Touch lines, newest first, as [expiresAt, touchedAt] pairs.
+  let touches: number[] | undefined;
+  while (value[at] === TOUCH_MARK) {
+    const start = ++at;
+    let expiresAt = 0;
+    for (let byte = value[at]; byte !== undefined && byte >= 48 && byte <= 57; byte = value[++at]) {
+      expiresAt = expiresAt * 10 + (byte - 48);
+    }
+    if (at === start || at - start > 16 || value[at] !== 32) throw corrupt('a touch is malformed');
+    const middle = ++at;
+    let touchedAt = 0;
+    for (let byte = value[at]; byte !== undefined && byte >= 48 && byte <= 57; byte = value[++at]) {
+      touchedAt = touchedAt * 10 + (byte - 48);
+    }
+    if (at === middle || at - middle > 16 || value[at] !== 10 || !Number.isSafeInteger(expiresAt)) {
+      throw corrupt('a touch is malformed');
+    }
+    at++;
+    touches ??= [];
+    touches.push(expiresAt, touchedAt);
+  }
+  const expiryStart = at;
   let expiresAt = 0;
   for (let byte = value[at]; byte !== undefined && byte >= 48 && byte <= 57; byte = value[++at]) {
     expiresAt = expiresAt * 10 + (byte - 48);
   }
-  if (at === 0 || at > 16 || value[at] !== 32) throw corrupt('its header is malformed');
+  if (at === expiryStart || at - expiryStart > 16 || value[at] !== 32) {
+    throw corrupt('its header is malformed');
+  }
   const versionStart = ++at;
   let dots = 0;
   for (let byte = value[at]; byte !== undefined && byte !== 32; byte = value[++at]) {
@@ -110,7 +156,19 @@ export function readHeader(item: MetaItem): RecordHeader {
   ) {
     throw corrupt('its header is malformed');
   }
-  return { expiresAt, version, bodyOffset: at + 1, userIdBytes };
+  if (touches !== undefined) {
+    // Oldest first: a touch sent while the record was live moves its expiry.
+    for (let i = touches.length - 2; i >= 0; i -= 2) {
+      if ((touches[i + 1] as number) < expiresAt) expiresAt = touches[i] as number;
+    }
+  }
+  return {
+    expiresAt,
+    version,
+    bodyOffset: at + 1,
+    userIdBytes,
+    touches: touches === undefined ? 0 : touches.length / 2,
+  };
 }
 
 /**

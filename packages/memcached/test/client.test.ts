@@ -71,6 +71,38 @@ describe('MemcachedClient', () => {
     expect(await pool.client.touch('ops', inAnHour())).toBe(false);
   });
 
+  it('deletes only while the CAS token matches, when given one', async () => {
+    const options = { exptime: inAnHour(), flags: 0 };
+    await pool.client.set('cas-delete', Buffer.from('1'), options);
+    const item = await pool.client.get('cas-delete');
+    await pool.client.set('cas-delete', Buffer.from('2'), options);
+    expect(await pool.client.delete('cas-delete', { cas: item!.cas })).toBe(false);
+    expect((await pool.client.get('cas-delete'))?.value.toString()).toBe('2');
+    const current = await pool.client.get('cas-delete');
+    expect(await pool.client.delete('cas-delete', { cas: current!.cas })).toBe(true);
+    expect(await pool.client.get('cas-delete')).toBeNull();
+    await expect(pool.client.delete('cas-delete', { cas: '1 noreply' })).rejects.toMatchObject({
+      code: 'SESS_INVALID_OPTION',
+    });
+  });
+
+  it('prepends and reads back with a new expiry in one exchange, and never creates an item', async () => {
+    expect(await pool.client.prependAndTouch('prepended', Buffer.from('a'), inAnHour())).toBeNull();
+    expect(await pool.client.get('prepended')).toBeNull();
+    await pool.client.set('prepended', Buffer.from('body'), { exptime: inAnHour(), flags: 7 });
+    const item = await pool.client.prependAndTouch(
+      'prepended',
+      Buffer.from('head:'),
+      inAnHour() + 7200,
+    );
+    expect(item?.value.toString()).toBe('head:body');
+    expect(item?.flags).toBe(7);
+    expect(await pool.client.ttl('prepended')).toBeGreaterThan(3 * 3600 - 10);
+    await expect(
+      pool.client.prependAndTouch('prepended', Buffer.from('x'), 1.5),
+    ).rejects.toMatchObject({ code: 'SESS_INVALID_OPTION' });
+  });
+
   it('fails at once when nothing listens, without waiting out the connect timeout', async () => {
     // A connect timeout longer than the test's: a request that waited for it would hang the test.
     const client = new MemcachedClient({

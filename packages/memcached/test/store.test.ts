@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { startMemcached } from '@sess/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemcachedClient, MemcachedStore } from '../src/index.js';
-import { encodeRecord, newVersion, RECORD_FLAGS } from '../src/record.js';
+import { MemcachedClient, type MemcachedDriver, MemcachedStore } from '../src/index.js';
+import { encodeRecord, newVersion, RECORD_FLAGS, touchLine } from '../src/record.js';
 import { countingDriver } from './support/counting-driver.js';
 import { inAnHour, privatePool } from './support/servers.js';
 
@@ -83,7 +83,7 @@ describe('expiry is always sent as absolute Unix seconds', () => {
 });
 
 describe('round trips per operation', () => {
-  it('get 1, create 1, update 2, touch 2, destroy 1', async () => {
+  it('get 1, create 1, update 2, touch 1, destroy 1', async () => {
     const { driver, during } = countingDriver(pool.client);
     const store = new MemcachedStore({ client: driver, prefix: `t${sequence++}:` });
     const record = { data: 'x', expiresAt: Date.now() + 60_000 };
@@ -100,12 +100,50 @@ describe('round trips per operation', () => {
       'cas',
     ]);
     expect(await during(() => store.update('a', record))).toEqual(['get', 'cas']);
-    expect(await during(() => store.touch('a', Date.now() + 120_000))).toEqual(['get', 'cas']);
+    expect(await during(() => store.touch('a', Date.now() + 120_000))).toEqual(['prependAndTouch']);
     expect(await during(() => store.destroy('a'))).toEqual(['delete']);
-    // Refusals cost one read.
+    // Refusals cost one round trip.
     expect(await during(() => store.update('a', record))).toEqual(['get']);
-    expect(await during(() => store.touch('a', Date.now() + 1000))).toEqual(['get']);
+    expect(await during(() => store.touch('a', Date.now() + 1000))).toEqual(['prependAndTouch']);
     expect(await during(() => store.get('a'))).toEqual(['get']);
+  });
+
+  it('touch through a driver that cannot prepend: 2 (read, compare-and-set)', async () => {
+    const { driver, during } = countingDriver(pool.client, { prepend: false });
+    const store = new MemcachedStore({ client: driver, prefix: `t${sequence++}:` });
+    const created = await store.create('a', { data: 'x', expiresAt: Date.now() + 60_000 });
+    const expiresAt = Date.now() + 120_000;
+    expect(await during(() => store.touch('a', expiresAt))).toEqual(['get', 'cas']);
+    expect(await store.get('a')).toMatchObject({
+      expiresAt,
+      version: created.ok && created.version,
+    });
+    await store.destroy('a');
+    expect(await during(() => store.touch('a', expiresAt))).toEqual(['get']);
+  });
+
+  it('every 16th touch in a row also folds the touch lines into the header: 2', async () => {
+    const { driver, during } = countingDriver(pool.client);
+    const prefix = `t${sequence++}:`;
+    const store = new MemcachedStore({ client: driver, prefix });
+    const created = await store.create('a', { data: 'x', expiresAt: Date.now() + 60_000 });
+    const trips: string[][] = [];
+    let expiresAt = 0;
+    for (let i = 1; i <= 17; i++) {
+      expiresAt = Date.now() + 60_000 + i;
+      trips.push(await during(() => store.touch('a', expiresAt)));
+    }
+    expect(trips.slice(0, 15)).toEqual(Array(15).fill(['prependAndTouch']));
+    expect(trips[15]).toEqual(['prependAndTouch', 'cas']);
+    expect(trips[16]).toEqual(['prependAndTouch']);
+    // Folded: one line (the 17th touch) above the header.
+    const raw = (await pool.client.get(`${prefix}a`))?.value.toString() ?? '';
+    expect(raw.split('\n').filter((line) => line.startsWith('t'))).toHaveLength(1);
+    expect(await store.get('a')).toMatchObject({
+      data: 'x',
+      expiresAt,
+      version: created.ok && created.version,
+    });
   });
 
   it('create over a record expired by the clock but still held by memcached costs 3', async () => {
@@ -129,6 +167,128 @@ describe('round trips per operation', () => {
       reason: 'missing',
     });
     expect(await store.touch('c', Date.now() + 60_000)).toBe(false);
+  });
+
+  it('touch of a record expired by the clock but still held by memcached costs 2 and deletes it', async () => {
+    const { driver, during } = countingDriver(pool.client);
+    const prefix = `t${sequence++}:`;
+    const store = new MemcachedStore({ client: driver, prefix });
+    const expired = encodeRecord({ data: 'old', expiresAt: Date.now() - 1 }, newVersion());
+    await pool.client.set(`${prefix}d`, expired, { exptime: inAnHour(), flags: RECORD_FLAGS });
+    expect(
+      await during(async () => expect(await store.touch('d', Date.now() + 60_000)).toBe(false)),
+    ).toEqual(['prependAndTouch', 'delete']);
+    // Deleted: the read had moved memcached's expiry, and the record was dead.
+    expect(await pool.client.get(`${prefix}d`)).toBeNull();
+  });
+});
+
+describe('touch lines', () => {
+  /** A record memcached holds for an hour, whose exact expiry is `expiresAt`. */
+  async function plant(key: string, expiresAt: number, lines: Buffer[] = []) {
+    const record = encodeRecord({ data: 'old', expiresAt }, newVersion());
+    const value = Buffer.concat([...lines, record]);
+    await pool.client.set(key, value, { exptime: inAnHour(), flags: RECORD_FLAGS });
+  }
+
+  it('a touch line sent after the exact expiry revives nothing, for any reader', async () => {
+    const { store, prefix } = namespaced();
+    const now = Date.now();
+    // A touch that reached a held-over record and whose delete never came.
+    await plant(`${prefix}a`, now - 10, [touchLine(now + 3_600_000, now)]);
+    expect(await store.get('a')).toBeNull();
+    expect(await store.update('a', { data: 'new', expiresAt: now + 60_000 })).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+    expect(await store.touch('a', now + 60_000)).toBe(false);
+    expect((await store.create('a', { data: 'new', expiresAt: now + 60_000 })).ok).toBe(true);
+    expect((await store.get('a'))?.data).toBe('new');
+  });
+
+  it('lines count from the oldest up, each only if the record was live when it was sent', async () => {
+    const { store, prefix } = namespaced();
+    const now = Date.now();
+    const base = now + 1_000;
+    // Oldest (last) first: live at now - 5 → moves to now + 2h; then live at
+    // now → moves to now + 5 min. The newest was sent at now + 3h, after
+    // that expiry: ignored.
+    const lines = [
+      touchLine(now + 9_000_000, now + 10_800_000),
+      touchLine(now + 300_000, now),
+      touchLine(now + 7_200_000, now - 5),
+    ];
+    await plant(`${prefix}b`, base, lines);
+    expect((await store.get('b'))?.expiresAt).toBe(now + 300_000);
+  });
+
+  it('concurrent touches leave memcached expiring the record when its lines say', async () => {
+    const { store, prefix } = namespaced();
+    await store.create('c', { data: 'x', expiresAt: Date.now() + 60_000 });
+    const HOUR = 3_600_000;
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => store.touch('c', Date.now() + (i + 1) * HOUR)),
+    );
+    expect(results.every(Boolean)).toBe(true);
+    const read = await store.get('c');
+    const remaining = await pool.client.ttl(`${prefix}c`);
+    expect(read).not.toBeNull();
+    expect(remaining).not.toBeNull();
+    // Each touch asked for a different hour: a stale TTL would be off by hours.
+    expect(
+      Math.abs((remaining as number) * 1000 - ((read?.expiresAt ?? 0) - Date.now())),
+    ).toBeLessThan(5_000);
+  });
+
+  it('a touch whose read finds another touch on top rewrites the record, keeping both expiries in step', async () => {
+    const prefix = `t${sequence++}:`;
+    const other = new MemcachedStore({ client: pool.client, prefix });
+    const key = `${prefix}e`;
+    const HOUR = 3_600_000;
+    const otherExpiry = Date.now() + 5 * HOUR;
+    // Another touch runs whole between this touch's prepend and its read (as
+    // from another connection or process), so the read's TTL is stale.
+    const interleaved: MemcachedDriver = {
+      get: (k) => pool.client.get(k),
+      add: (k, value, options) => pool.client.add(k, value, options),
+      cas: (k, value, options) => pool.client.cas(k, value, options),
+      delete: (k, options) => pool.client.delete(k, options),
+      close: async () => {},
+      async prependAndTouch(k, head, exptime) {
+        await pool.client.prependAndTouch(k, head, 0);
+        expect(await other.touch('e', otherExpiry)).toBe(true);
+        await pool.client.touch(k, exptime);
+        return pool.client.get(k);
+      },
+    };
+    const store = new MemcachedStore({ client: interleaved, prefix });
+    await store.create('e', { data: 'x', expiresAt: Date.now() + 60_000 });
+    const expiresAt = Date.now() + HOUR;
+    expect(await store.touch('e', expiresAt)).toBe(true);
+    expect(await store.get('e')).toMatchObject({ data: 'x', expiresAt });
+    const remaining = (await pool.client.ttl(key)) as number;
+    expect(Math.abs(remaining * 1000 - (expiresAt - Date.now()))).toBeLessThan(5_000);
+  });
+
+  it('a touch of a record too large to grow by a line rewrites it instead, and keeps it', async () => {
+    const { driver, during } = countingDriver(pool.client);
+    const prefix = `t${sequence++}:`;
+    // Told a larger limit than the server's, so it reads back what the server holds.
+    const store = new MemcachedStore({ client: driver, prefix, itemSizeMax: 2 * 1024 * 1024 });
+    const key = `${prefix}big`;
+    const version = newVersion();
+    const header = encodeRecord({ data: '', expiresAt: Date.now() + 60_000 }, version).length;
+    // The largest value the server stores under this key (see ITEM_OVERHEAD in connection.ts).
+    const data = 'd'.repeat(pool.client.itemSizeMax(key) - 64 - key.length - header);
+    const value = encodeRecord({ data, expiresAt: Date.now() + 60_000 }, version);
+    await pool.client.set(key, value, { exptime: inAnHour(), flags: RECORD_FLAGS });
+    const expiresAt = Date.now() + 120_000;
+    expect(
+      await during(async () => expect(await store.touch('big', expiresAt)).toBe(true)),
+    ).toEqual(['prependAndTouch', 'get', 'cas']);
+    const read = await store.get('big');
+    expect(read?.data === data).toBe(true);
+    expect(read).toMatchObject({ expiresAt, version });
   });
 });
 
