@@ -51,7 +51,8 @@ export const CREATE = script(
   'create',
   `if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then
   local h = header(KEYS[1], 33)
-  if not h or live(h, ARGV[3]) then return 0 end
+  -- nil: an empty value, which get() reads as no record either.
+  if h == false or (h and live(h, ARGV[3])) then return 0 end
   redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 end
 if KEYS[2] then cover(KEYS[2], ARGV[4], ARGV[5], ARGV[3]) end
