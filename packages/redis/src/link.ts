@@ -1,5 +1,6 @@
 import { InvalidOptionError, StoreUnavailableError } from '@sess/core';
 import { withTimeout } from '@sess/core/store-kit';
+import { Deadlines } from './deadlines.js';
 import { errorText, failure } from './replies.js';
 import type { Script } from './scripts.js';
 
@@ -210,6 +211,7 @@ function byAddress(a: object, b: object): number {
 export class Connection {
   readonly #link: RedisLink;
   readonly #timeoutMs: number;
+  readonly #deadlines: Deadlines;
   readonly #detach: () => void;
   /** An error or a reconnect was seen since the client was last ready. */
   #down = false;
@@ -218,6 +220,7 @@ export class Connection {
   constructor(link: RedisLink, timeoutMs: number) {
     this.#link = link;
     this.#timeoutMs = timeoutMs;
+    this.#deadlines = new Deadlines(timeoutMs);
     const down = () => {
       this.#down = true;
     };
@@ -254,7 +257,7 @@ export class Connection {
     args: string[],
     target: string | NodeLink,
     what: string,
-    map: (reply: unknown) => T,
+    map: (reply: unknown) => T | PromiseLike<T>,
     via?: Script | 'bytes',
     timeoutMs = this.#timeoutMs,
   ): Promise<T> {
@@ -264,9 +267,9 @@ export class Connection {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
+      const deadline = this.#deadlines.add(timeoutMs, () => expire(reject, what, timeoutMs));
       const settle = (reply: unknown) => {
-        clearTimeout(timer);
+        this.#deadlines.settle(deadline);
         try {
           resolve(map(reply));
         } catch (error) {
@@ -274,7 +277,7 @@ export class Connection {
         }
       };
       const fail = (error: unknown) => {
-        clearTimeout(timer);
+        this.#deadlines.settle(deadline);
         reject(failure(error, what));
       };
       const sending = this.#send(args, target, via === 'bytes');

@@ -167,14 +167,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
     const written: WriteResult = { ok: true, version };
     return this.#command(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET', (reply) =>
-      reply === null ? undefined : written,
-    ).then(
-      (result) =>
-        result ??
-        // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
-        this.#eval(CREATE, [key], [value, expiresAt, String(now)], (reply) =>
-          reply === 1 ? written : refused.exists,
-        ),
+      reply === null
+        ? // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
+          this.#eval(CREATE, [key], [value, expiresAt, String(now)], (created) =>
+            created === 1 ? written : refused.exists,
+          )
+        : written,
     );
   }
 
@@ -244,10 +242,13 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       return Promise.reject(error);
     }
     const key = this.#keys.record(id);
-    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now), '', ''];
-    return this.#eval(TOUCH, [key], args, touched).then((result) =>
-      typeof result === 'boolean' ? result : this.#touchCovered(id, expiresAt, now, args, result),
-    );
+    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now)];
+    return this.#eval(TOUCH, [key], args, (reply) => {
+      const result = touched(reply);
+      return typeof result === 'boolean'
+        ? result
+        : this.#touchCovered(id, expiresAt, now, args, result);
+    });
   }
 
   /**
@@ -437,7 +438,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 
   /** Runs a script by its SHA; sends the source when the server lacks it (NOSCRIPT). */
-  #eval<T>(script: Script, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+  #eval<T>(
+    script: Script,
+    keys: string[],
+    args: string[],
+    map: (reply: unknown) => T | PromiseLike<T>,
+  ): Promise<T> {
     const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
     return this.#command(command, keys[0] as string, `script ${script.name}`, map, script);
   }
@@ -447,7 +453,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     args: string[],
     target: string | NodeLink,
     what: string,
-    map: (reply: unknown) => T,
+    map: (reply: unknown) => T | PromiseLike<T>,
     via?: Script | 'bytes',
   ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
