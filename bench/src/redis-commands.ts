@@ -20,10 +20,12 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { RedisStore } from '@sess/redis';
 import { startRedis } from '@sess/test-servers';
+import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 // The store's own scripts and record format, to send them raw. Not public API.
 import { encodeRecord, pad16 } from '../../packages/redis/src/record.js';
 import { CREATE, TOUCH, UPDATE } from '../../packages/redis/src/scripts.js';
+import { type ExpressSessionStore, expressSessionTarget } from './peer-target.js';
 import { sessionData } from './phases.js';
 import { median } from './stats.js';
 
@@ -46,6 +48,10 @@ await client.connect();
 const send = (command: string[]) => client.sendCommand(command);
 const store = new RedisStore({ client, prefix: 'st' });
 const DATA = sessionData(1);
+const peer = expressSessionTarget(
+  'connect-redis',
+  new ConnectRedisStore({ client, prefix: 'cr:' }) as unknown as ExpressSessionStore,
+);
 
 const sha = (source: string) => createHash('sha1').update(source).digest('hex');
 const EMPTY = 'return 1';
@@ -119,6 +125,12 @@ const cases: Case[] = [
     needs: 'nothing',
     run: (_, id) => store.create(id, { data: DATA, expiresAt: Date.now() + HOUR }),
   },
+  {
+    group: 'create',
+    name: 'connect-redis create',
+    needs: 'nothing',
+    run: (_, id) => peer.create(id, DATA, Date.now() + HOUR),
+  },
   // Touches
   {
     group: 'touch',
@@ -154,6 +166,12 @@ const cases: Case[] = [
     needs: 'records',
     run: (_, id) => store.touch(id, Date.now() + HOUR),
   },
+  {
+    group: 'touch',
+    name: 'connect-redis touch',
+    needs: 'records',
+    run: (_, id) => peer.touch(id, Date.now() + HOUR),
+  },
   // Updates
   {
     group: 'update',
@@ -177,13 +195,19 @@ const cases: Case[] = [
   { group: 'destroy', name: 'DEL', needs: 'records', run: (key) => send(['DEL', key]) },
   { group: 'destroy', name: 'UNLINK', needs: 'records', run: (key) => send(['UNLINK', key]) },
   { group: 'destroy', name: 'store.destroy', needs: 'records', run: (_, id) => store.destroy(id) },
+  {
+    group: 'destroy',
+    name: 'connect-redis destroy',
+    needs: 'records',
+    run: (_, id) => peer.destroy(id),
+  },
 ];
 
 let sequence = 0;
 /** Fresh ids for one run of one case; store cases use the store's own keys. */
 async function prepare(testCase: Case): Promise<Array<[string, string]>> {
   const run = sequence++;
-  const viaStore = testCase.name.startsWith('store.');
+  const via = testCase.name.split(/[. ]/)[0];
   const keys = Array.from({ length: OPS }, (_, i): [string, string] => [
     `raw:c${run}_${i}`,
     `c${run}_${i}`,
@@ -193,9 +217,11 @@ async function prepare(testCase: Case): Promise<Array<[string, string]>> {
       const batch = keys.slice(i, i + 500);
       await Promise.all(
         batch.map(([key, id]) =>
-          viaStore
+          via === 'store'
             ? store.create(id, { data: DATA, expiresAt: Date.now() + HOUR })
-            : send(['SET', key, value(), 'PXAT', at()]),
+            : via === 'connect-redis'
+              ? peer.create(id, DATA, Date.now() + HOUR)
+              : send(['SET', key, value(), 'PXAT', at()]),
         ),
       );
     }
@@ -256,6 +282,8 @@ async function measure(testCase: Case, concurrency: number): Promise<Sample> {
 
 const samples = new Map<string, Sample[]>();
 const ratios = new Map<string, number[]>();
+/** Per round: a store operation's rate over connect-redis's for the same operation. */
+const peerRatios = new Map<string, number[]>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const concurrency of CONCURRENCY) {
     const order = cases.map((_, i) => cases[(i + round) % cases.length] as Case);
@@ -268,6 +296,11 @@ for (let round = 0; round < ROUNDS; round++) {
       samples.set(key, [...(samples.get(key) ?? []), sample]);
       const ratio = sample.opsPerSec / (results.get(base) as Sample).opsPerSec;
       ratios.set(key, [...(ratios.get(key) ?? []), ratio]);
+      const rival = cases.find((c) => c.name === `connect-redis ${testCase.group}`);
+      if (testCase.name.startsWith('store.') && rival) {
+        const vsPeer = sample.opsPerSec / (results.get(rival) as Sample).opsPerSec;
+        peerRatios.set(key, [...(peerRatios.get(key) ?? []), vsPeer]);
+      }
     }
   }
 }
@@ -275,8 +308,8 @@ for (let round = 0; round < ROUNDS; round++) {
 const lines = [
   `Redis commands and scripts: ${OPS} operations per case, medians of ${ROUNDS} rounds.`,
   '',
-  '| operation | case | in flight | ops/s | vs first of group | Redis µs/op | client µs/op |',
-  '| --- | --- | --: | --: | --: | --: | --: |',
+  '| operation | case | in flight | ops/s | vs first of group | vs connect-redis | Redis µs/op | client µs/op |',
+  '| --- | --- | --: | --: | --: | --: | --: | --: |',
 ];
 for (const testCase of cases) {
   for (const concurrency of CONCURRENCY) {
@@ -285,9 +318,12 @@ for (const testCase of cases) {
     const of = (pick: (s: Sample) => number) => median(taken.map(pick));
     const rate = Math.round(of((s) => s.opsPerSec)).toLocaleString('en-US');
     const ratio = median(ratios.get(key) ?? []).toFixed(2);
+    const peerRatio = peerRatios.get(key);
+    const vsPeer = peerRatio ? `${median(peerRatio).toFixed(2)}×` : '';
     const cells = [
       rate,
       `${ratio}×`,
+      vsPeer,
       of((s) => s.redisUs).toFixed(2),
       of((s) => s.clientUs).toFixed(1),
     ];
