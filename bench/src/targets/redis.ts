@@ -22,7 +22,7 @@ export const backend: BenchBackend = {
     await client.connect();
     const send = (args: string[]) => client.sendCommand(args);
 
-    const store = new RedisStore({ client, prefix: 'sess:' });
+    const store = new RedisStore({ client, prefix: 'sess' });
     const sess = sessTarget(store);
 
     const raw: BenchTarget = {
@@ -55,7 +55,7 @@ export const backend: BenchBackend = {
           data: sessionData(1),
           expiresAt: Date.now() + 3_600_000,
         });
-        const bytes = Number(await send(['MEMORY', 'USAGE', 'sess:memory-probe']));
+        const bytes = Number(await send(['MEMORY', 'USAGE', 'sess|s|memory-probe']));
         await store.destroy('memory-probe');
         return Number.isFinite(bytes) ? bytes : undefined;
       },

@@ -68,7 +68,7 @@ describe('bad input', () => {
     const prefixes = await sess([
       'migrate',
       'redis://127.0.0.1:6379?prefix=app:',
-      'redis://127.0.0.1:6379/0?prefix=app:new:',
+      'redis://127.0.0.1:6379/0?prefix=app:',
     ]);
     oneLineError(prefixes, 2);
   });

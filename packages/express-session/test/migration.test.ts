@@ -305,7 +305,7 @@ describe('migrating from connect-redis, beyond its own checks', () => {
       await client.set(`sess:old:${sid}`, JSON.stringify({ cookie, n: 1 }), { EX: 60 });
       assert.equal(await store.get(sid), null);
       assert.equal(await client.exists(`sess:old:${sid}`), 0);
-      assert.equal(await client.exists(`sess:new:${sid}`), 0);
+      assert.equal(await client.exists(`sess:new:|s|${sid}`), 0);
       assert.equal(store.migrationStats().notFound, 1);
     } finally {
       await client.close();

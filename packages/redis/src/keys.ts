@@ -1,48 +1,67 @@
 import { InvalidOptionError } from '@sess/core';
 import { isValidSessionId } from '@sess/core/store-kit';
-import { encodeUserId } from './record.js';
+import { encodeUserId, isEncodedUserId, MAX_ENCODED_USER_ID } from './record.js';
+
+/** Follows the prefix in every key; a prefix may not hold it, so no prefix can reach another's keys. */
+export const SEPARATOR = '|';
 
 /**
- * Key layout, under the store's prefix (default `sess:`):
- * - `<prefix><id>`: a session record (a string with a native expiry);
- * - `<prefix>u:<userId, percent-encoded>`: a user's index (a sorted set).
- * Session ids never hold ':', so the two kinds cannot collide.
+ * Key layout, under the store's prefix (default `sess`):
+ * - `<prefix>|s|<id>`: a session record (a string with a native expiry);
+ * - `<prefix>|u|<userId, percent-encoded>`: a user's index (a sorted set).
+ *
+ * A prefix never holds `|`, so the prefix of any key is the text before its
+ * first `|`: stores with prefixes `app` and `app1`, or `app:` and
+ * `app:admin:`, share no key and no SCAN pattern. The tag after it tells a
+ * record from an index, and keys under the prefix in any other form (an
+ * application's `app:config`) belong to no store.
  *
  * No hash tags: each record lands in its own slot, spreading sessions over a
  * cluster; a user's index lands in another. Scripts touch one slot each.
  */
 export class KeyLayout {
-  readonly prefix: string;
-  /** SCAN MATCH pattern for everything under the prefix, glob characters escaped. */
-  readonly pattern: string;
+  readonly #records: string;
+  readonly #indexes: string;
+  /** SCAN MATCH patterns for each kind of key, glob characters of the prefix escaped. */
+  readonly recordPattern: string;
+  readonly indexPattern: string;
 
-  constructor(prefix: string) {
-    if (typeof prefix !== 'string' || prefix.length === 0) {
+  constructor(prefix: unknown) {
+    if (typeof prefix !== 'string' || prefix.length === 0 || prefix.includes(SEPARATOR)) {
       throw new InvalidOptionError(
-        'prefix must be a non-empty string (clear() deletes everything under it).',
+        `prefix must be a non-empty string without "${SEPARATOR}" (keys are <prefix>${SEPARATOR}s${SEPARATOR}<id>, so no prefix can reach another's keys).`,
       );
     }
-    this.prefix = prefix;
-    this.pattern = `${escapeGlob(prefix)}*`;
+    this.#records = `${prefix}${SEPARATOR}s${SEPARATOR}`;
+    this.#indexes = `${prefix}${SEPARATOR}u${SEPARATOR}`;
+    this.recordPattern = `${escapeGlob(this.#records)}*`;
+    this.indexPattern = `${escapeGlob(this.#indexes)}*`;
   }
 
   record(id: string): string {
-    return this.prefix + id;
+    return this.#records + id;
   }
 
   userIndex(encodedUserId: string): string {
-    return `${this.prefix}u:${encodedUserId}`;
+    return this.#indexes + encodedUserId;
   }
 
   userIndexOf(userId: string): string {
     return this.userIndex(encodeUserId(userId));
   }
 
-  /** The session id a scanned key holds, or undefined for any other key under the prefix. */
+  /** The session id a scanned key holds, or undefined for a key that is not a record's. */
   idOf(key: string): string | undefined {
-    if (!key.startsWith(this.prefix)) return undefined;
-    const id = key.slice(this.prefix.length);
+    if (!key.startsWith(this.#records)) return undefined;
+    const id = key.slice(this.#records.length);
     return isValidSessionId(id) ? id : undefined;
+  }
+
+  /** True for a key this layout gives a user's index, exactly (the user id as encoded here). */
+  isUserIndex(key: string): boolean {
+    if (!key.startsWith(this.#indexes)) return false;
+    const encoded = key.slice(this.#indexes.length);
+    return encoded.length > 0 && encoded.length <= MAX_ENCODED_USER_ID && isEncodedUserId(encoded);
   }
 }
 

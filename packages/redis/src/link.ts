@@ -1,5 +1,6 @@
 import { InvalidOptionError, StoreUnavailableError } from '@sess/core';
 import { withTimeout } from '@sess/core/store-kit';
+import { Deadlines } from './deadlines.js';
 import { errorText, failure } from './replies.js';
 import type { Script } from './scripts.js';
 
@@ -32,6 +33,8 @@ export interface RedisLink {
   readonly cluster: boolean;
   /** Sends one command; in a cluster `key` (a key the command touches) routes it. */
   send(args: string[], key: string): Promise<unknown>;
+  /** As `send`, with bulk string replies as Buffers: bytes as stored, to be checked, not text. */
+  sendForBytes(args: string[], key: string): Promise<unknown>;
   /** Every master, sorted by address so a cursor can name one by position. */
   masters(): Promise<NodeLink[]>;
   state(): LinkState;
@@ -39,20 +42,30 @@ export interface RedisLink {
   readonly emitter: Emitter;
 }
 
+/** node-redis's command option that makes bulk strings (RESP type `$`) arrive as Buffers. */
+const BYTES = { typeMapping: { 36: Buffer } } as const;
+type NodeRedisOptions = typeof BYTES;
+
 interface NodeRedisClient {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: NodeRedisOptions): Promise<unknown>;
   readonly isOpen: boolean;
   /** Absent on a client pool (`createClientPool`), whose clients reconnect on their own. */
   readonly isReady?: boolean;
 }
 interface NodeRedisCluster {
-  sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean,
+    args: string[],
+    options?: NodeRedisOptions,
+  ): Promise<unknown>;
   readonly isOpen: boolean;
   readonly masters: ReadonlyArray<{ address?: string; host?: string; port?: number }>;
   nodeClient(node: unknown): Promise<NodeRedisClient> | NodeRedisClient;
 }
 interface IoredisClient {
   call(command: string, ...args: string[]): Promise<unknown>;
+  callBuffer(command: string, ...args: string[]): Promise<unknown>;
   readonly status: string;
   readonly options?: { keyPrefix?: string; host?: string; port?: number };
   nodes?(role: 'master'): IoredisClient[];
@@ -101,6 +114,7 @@ function nodeRedisLink(client: NodeRedisClient & Emitter): RedisLink {
     kind: 'node-redis',
     cluster: false,
     send: (args) => client.sendCommand(args),
+    sendForBytes: (args) => client.sendCommand(args, BYTES),
     masters: async () => [node],
     // While reconnecting node-redis is open but not ready, as it is while it
     // first connects; the store tells the two apart by the events it saw.
@@ -117,6 +131,7 @@ function nodeRedisClusterLink(cluster: NodeRedisCluster & Emitter): RedisLink {
     kind: 'node-redis cluster',
     cluster: true,
     send: (args, key) => cluster.sendCommand(key, false, args),
+    sendForBytes: (args, key) => cluster.sendCommand(key, false, args, BYTES),
     async masters() {
       const masters = [...cluster.masters].sort(byAddress);
       return Promise.all(
@@ -145,6 +160,7 @@ function ioredisLink(client: IoredisClient & Emitter): RedisLink {
     kind: isCluster ? 'ioredis cluster' : 'ioredis',
     cluster: isCluster,
     send: (args) => send(client, args),
+    sendForBytes: (args) => client.callBuffer(args[0] as string, ...args.slice(1)),
     async masters() {
       // A lazy cluster client knows no node until it first connects.
       if (isCluster && client.status === 'wait') await client.connect?.();
@@ -195,6 +211,7 @@ function byAddress(a: object, b: object): number {
 export class Connection {
   readonly #link: RedisLink;
   readonly #timeoutMs: number;
+  readonly #deadlines: Deadlines;
   readonly #detach: () => void;
   /** An error or a reconnect was seen since the client was last ready. */
   #down = false;
@@ -203,6 +220,7 @@ export class Connection {
   constructor(link: RedisLink, timeoutMs: number) {
     this.#link = link;
     this.#timeoutMs = timeoutMs;
+    this.#deadlines = new Deadlines(timeoutMs);
     const down = () => {
       this.#down = true;
     };
@@ -231,26 +249,27 @@ export class Connection {
   /**
    * Sends one command (routed by `key`, or to `node`) within `timeoutMs`,
    * and maps its reply with `map` in the same step. A script is run by its
-   * SHA, and by its source when the server lacks it. One promise per call:
-   * this is every operation's path, so it stays lean.
+   * SHA, and by its source when the server lacks it; `'bytes'` asks for bulk
+   * strings as Buffers. One promise per call: this is every operation's
+   * path, so it stays lean.
    */
   command<T>(
     args: string[],
     target: string | NodeLink,
     what: string,
-    map: (reply: unknown) => T,
-    script?: Script,
+    map: (reply: unknown) => T | PromiseLike<T>,
+    via?: Script | 'bytes',
     timeoutMs = this.#timeoutMs,
   ): Promise<T> {
     if (this.#link.state() !== 'ready') {
       return this.#whenReady(`Redis ${what}`, timeoutMs).then((remainingMs) =>
-        this.command(args, target, what, map, script, remainingMs),
+        this.command(args, target, what, map, via, remainingMs),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(expire, timeoutMs, reject, what, timeoutMs);
+      const deadline = this.#deadlines.add(timeoutMs, () => expire(reject, what, timeoutMs));
       const settle = (reply: unknown) => {
-        clearTimeout(timer);
+        this.#deadlines.settle(deadline);
         try {
           resolve(map(reply));
         } catch (error) {
@@ -258,11 +277,11 @@ export class Connection {
         }
       };
       const fail = (error: unknown) => {
-        clearTimeout(timer);
+        this.#deadlines.settle(deadline);
         reject(failure(error, what));
       };
-      const sending = this.#send(args, target);
-      if (script === undefined) {
+      const sending = this.#send(args, target, via === 'bytes');
+      if (via === undefined || via === 'bytes') {
         sending.then(settle, fail);
         return;
       }
@@ -270,7 +289,7 @@ export class Connection {
         // The server lost its script cache (restart, failover, SCRIPT
         // FLUSH): EVAL sends the source, and caches it again.
         if (!errorText(error).startsWith('NOSCRIPT')) return fail(error);
-        this.#send(['EVAL', script.source, ...args.slice(2)], target).then(settle, fail);
+        this.#send(['EVAL', via.source, ...args.slice(2)], target, false).then(settle, fail);
       });
     });
   }
@@ -297,9 +316,10 @@ export class Connection {
   }
 
   /** Hands a command to the client; a synchronous throw becomes a rejection. */
-  #send(args: string[], target: string | NodeLink): Promise<unknown> {
+  #send(args: string[], target: string | NodeLink, bytes: boolean): Promise<unknown> {
     try {
-      return typeof target === 'string' ? this.#link.send(args, target) : target.send(args);
+      if (typeof target !== 'string') return target.send(args);
+      return bytes ? this.#link.sendForBytes(args, target) : this.#link.send(args, target);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { CorruptRecordError, type StoredSession } from '@sess/core';
 
@@ -35,6 +36,15 @@ export function encodeUserId(userId: string): string {
   return encodeURIComponent(userId);
 }
 
+/** True for text `encodeUserId` gives: it decodes, and encodes back to itself. */
+export function isEncodedUserId(text: string): boolean {
+  try {
+    return encodeURIComponent(decodeURIComponent(text)) === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Longest encoded user id: 256 UTF-16 units, each at most 9 characters (`%XX` x 3). */
 export const MAX_ENCODED_USER_ID = 256 * 9;
 
@@ -50,19 +60,48 @@ export function encodeRecord(
   return `${FORMAT}${version}${pad16(expiresAt)}${index}${encodedUserId}|${data}`;
 }
 
-/** Reads a stored string back; throws `CorruptRecordError` when it is not one of ours. */
-export function decodeRecord(value: string): StoredSession {
-  const bar = value.indexOf('|', HEADER_LENGTH);
-  const expiresAt = Number(value.slice(17, 33));
-  if (value[0] !== FORMAT || bar < 0 || !Number.isSafeInteger(expiresAt)) {
+/**
+ * The most bytes a record with `maxDataBytes` of data takes: `get` reads one
+ * byte more (GETRANGE), so a longer value shows as too long without being
+ * fetched whole.
+ */
+export function maxRecordBytes(maxDataBytes: number): number {
+  return HEADER_LENGTH + MAX_ENCODED_USER_ID + 1 + maxDataBytes;
+}
+
+const BAR = 0x7c; // '|'
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+
+/**
+ * Reads a stored value back (as bytes, at most `maxRecordBytes + 1` of them).
+ * Throws `CorruptRecordError` when it is not one of ours, when its data is
+ * larger than `maxDataBytes` (no store with this limit wrote it), or when its
+ * text is not UTF-8 (no store wrote that): never data, never U+FFFD.
+ */
+export function decodeRecord(bytes: Buffer, maxDataBytes: number): StoredSession {
+  const bar = bytes.indexOf(BAR, HEADER_LENGTH);
+  const head = bar < 0 ? '' : bytes.toString('latin1', 0, bar);
+  const expiresAt = Number(head.slice(17, 33));
+  if (
+    head[0] !== FORMAT ||
+    bar > HEADER_LENGTH + MAX_ENCODED_USER_ID ||
+    !PRINTABLE_ASCII.test(head) ||
+    !Number.isSafeInteger(expiresAt)
+  ) {
     throw new CorruptRecordError('A stored session is not in the @sess/redis format.');
   }
-  const version = value.slice(1, 17);
-  const data = value.slice(bar + 1);
+  if (bytes.length - bar - 1 > maxDataBytes) {
+    throw new CorruptRecordError('A stored session is larger than maxPayloadBytes allows.');
+  }
+  if (!isUtf8(bytes.subarray(bar + 1))) {
+    throw new CorruptRecordError('A stored session is not valid UTF-8.');
+  }
+  const version = head.slice(1, 17);
+  const data = bytes.toString('utf8', bar + 1);
   if (bar === HEADER_LENGTH) return { data, expiresAt, version };
   let userId: string;
   try {
-    userId = decodeURIComponent(value.slice(HEADER_LENGTH, bar));
+    userId = decodeURIComponent(head.slice(HEADER_LENGTH));
   } catch (cause) {
     throw new CorruptRecordError('A stored session has an unreadable userId.', { cause });
   }

@@ -29,7 +29,7 @@ import { evictionWarning, type RedisStoreWarning } from './eviction.js';
 import { coverUntil, lastLiveMs } from './expiry.js';
 import { groupBySlot, KeyLayout } from './keys.js';
 import { Connection, linkTo, type NodeLink, type RedisClientLike, type RedisLink } from './link.js';
-import { encodeRecord, encodeUserId, pad16, VersionSource } from './record.js';
+import { encodeRecord, encodeUserId, maxRecordBytes, pad16, VersionSource } from './record.js';
 import {
   causeText,
   closedError,
@@ -49,7 +49,10 @@ export interface RedisStoreOptions {
    * `Cluster`. The store never closes it.
    */
   readonly client: RedisClientLike;
-  /** Prepended to every key. Default `sess:`. Give each store its own, none a prefix of another. */
+  /**
+   * The store's namespace: keys are `<prefix>|s|<id>` and `<prefix>|u|<user>`.
+   * Any non-empty text without `|`. Default `sess`.
+   */
   readonly prefix?: string;
   /** Bound on every Redis call, in ms. Default 2000. */
   readonly operationTimeoutMs?: number;
@@ -61,7 +64,7 @@ export interface RedisStoreEvents {
   warning: [warning: RedisStoreWarning];
 }
 
-const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_PREFIX = 'sess';
 // Redis strings hold 512 MB; anything near that is no session.
 const MAX_PAYLOAD_LIMIT = 2 ** 28;
 const DEFAULT_PAGE = 100;
@@ -99,6 +102,9 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   readonly #keys: KeyLayout;
   readonly #versions = new VersionSource();
   readonly #connection: Connection;
+  /** get reads up to this byte offset: a record too large for maxPayloadBytes shows without being fetched whole. */
+  readonly #readEnd: string;
+  readonly #toSession: (reply: unknown) => StoredSession | null;
   #closed = false;
   #policyCheck: 'todo' | 'running' | 'done' = 'todo';
 
@@ -114,6 +120,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     this.#keys = new KeyLayout(prefix);
     this.#link = linkTo(options.client);
     this.#connection = new Connection(this.#link, operationTimeoutMs);
+    this.#readEnd = String(maxRecordBytes(maxPayloadBytes));
+    this.#toSession = (reply) => toSession(reply, maxPayloadBytes);
     this.capabilities = Object.freeze({
       expiry: 'native',
       list: true,
@@ -136,7 +144,13 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       return Promise.reject(error);
     }
     const key = this.#keys.record(id);
-    return this.#command(['GET', key], key, 'GET', toSession);
+    return this.#command(
+      ['GETRANGE', key, '0', this.#readEnd],
+      key,
+      'GETRANGE',
+      this.#toSession,
+      'bytes',
+    );
   }
 
   create(id: string, record: SessionRecord): Promise<WriteResult> {
@@ -153,14 +167,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     const value = encodeRecord(version, record.expiresAt, undefined, '', record.data);
     const written: WriteResult = { ok: true, version };
     return this.#command(['SET', key, value, 'NX', 'PXAT', expiresAt], key, 'SET', (reply) =>
-      reply === null ? undefined : written,
-    ).then(
-      (result) =>
-        result ??
-        // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
-        this.#eval(CREATE, [key], [value, expiresAt, String(now)], (reply) =>
-          reply === 1 ? written : refused.exists,
-        ),
+      reply === null
+        ? // Taken: by a live record, or by one expired by this clock but not yet by Redis's.
+          this.#eval(CREATE, [key], [value, expiresAt, String(now)], (created) =>
+            created === 1 ? written : refused.exists,
+          )
+        : written,
     );
   }
 
@@ -230,10 +242,13 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       return Promise.reject(error);
     }
     const key = this.#keys.record(id);
-    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now), '', ''];
-    return this.#eval(TOUCH, [key], args, touched).then((result) =>
-      typeof result === 'boolean' ? result : this.#touchCovered(id, expiresAt, now, args, result),
-    );
+    const args = [pad16(expiresAt), lastLiveMs(expiresAt), String(now)];
+    return this.#eval(TOUCH, [key], args, (reply) => {
+      const result = touched(reply);
+      return typeof result === 'boolean'
+        ? result
+        : this.#touchCovered(id, expiresAt, now, args, result);
+    });
   }
 
   /**
@@ -297,7 +312,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       // cursor; ask for more when the prefix is sparse on this server.
       const needed = limit - ids.length;
       const count = Math.min(4_096, Math.max(16, needed * boost));
-      const [next, keys] = await this.#scan(node, position.scan, count, true);
+      const [next, keys] = await this.#scan(node, position.scan, count, 'records');
       let found = 0;
       for (const key of keys) {
         const id = this.#keys.idOf(key);
@@ -326,7 +341,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
       const ids = new Set<string>();
       let cursor = '0';
       do {
-        const [next, keys] = await this.#scan(node, cursor, 1_000, true);
+        const [next, keys] = await this.#scan(node, cursor, 1_000, 'records');
         for (const key of keys) {
           const id = this.#keys.idOf(key);
           if (id !== undefined) ids.add(id);
@@ -363,12 +378,17 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
 
   async clear(): Promise<void> {
     for (const node of await this.#masters()) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.#scan(node, cursor, 1_000, false);
-        await this.#unlink(node, keys);
-        cursor = next;
-      } while (cursor !== '0');
+      // Records first: an index may outlive its records, never the reverse.
+      for (const kind of ['records', 'indexes'] as const) {
+        const ours = (key: string) =>
+          kind === 'records' ? this.#keys.idOf(key) !== undefined : this.#keys.isUserIndex(key);
+        let cursor = '0';
+        do {
+          const [next, keys] = await this.#scan(node, cursor, 1_000, kind);
+          await this.#unlink(node, keys.filter(ours));
+          cursor = next;
+        } while (cursor !== '0');
+      }
     }
   }
 
@@ -418,7 +438,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
   }
 
   /** Runs a script by its SHA; sends the source when the server lacks it (NOSCRIPT). */
-  #eval<T>(script: Script, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+  #eval<T>(
+    script: Script,
+    keys: string[],
+    args: string[],
+    map: (reply: unknown) => T | PromiseLike<T>,
+  ): Promise<T> {
     const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
     return this.#command(command, keys[0] as string, `script ${script.name}`, map, script);
   }
@@ -428,12 +453,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     args: string[],
     target: string | NodeLink,
     what: string,
-    map: (reply: unknown) => T,
-    script?: Script,
+    map: (reply: unknown) => T | PromiseLike<T>,
+    via?: Script | 'bytes',
   ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
     this.#maybeCheckPolicy();
-    return this.#connection.command(args, target, what, map, script);
+    return this.#connection.command(args, target, what, map, via);
   }
 
   #masters(): Promise<NodeLink[]> {
@@ -441,15 +466,20 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     return this.#connection.masters();
   }
 
+  /**
+   * One SCAN call for one kind of key: its exact pattern and its type
+   * (records are strings, user indexes sorted sets), filtered on the server.
+   * Callers still check each key's exact form: MATCH ends in a `*`.
+   */
   async #scan(
     node: NodeLink,
     cursor: string,
     count: number,
-    recordsOnly: boolean,
+    kind: 'records' | 'indexes',
   ): Promise<[string, string[]]> {
-    const args = ['SCAN', cursor, 'MATCH', this.#keys.pattern, 'COUNT', String(count)];
-    // Records are strings, user indexes sorted sets: TYPE filters on the server.
-    if (recordsOnly) args.push('TYPE', 'string');
+    const [pattern, type] =
+      kind === 'records' ? [this.#keys.recordPattern, 'string'] : [this.#keys.indexPattern, 'zset'];
+    const args = ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count), 'TYPE', type];
     return this.#command(args, node, 'SCAN', (reply): [string, string[]] => {
       if (!Array.isArray(reply) || reply.length !== 2) {
         throw new StoreUnavailableError('Redis SCAN gave an unexpected reply.');

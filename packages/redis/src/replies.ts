@@ -28,10 +28,16 @@ export function closedError(): StoreUnavailableError {
   return new StoreUnavailableError('This RedisStore is closed.');
 }
 
-/** A GET reply: the live record, or null. */
-export function toSession(reply: unknown): StoredSession | null {
+/**
+ * A GETRANGE reply (bytes): the live record, or null. GETRANGE gives an empty
+ * string for a missing key; the store never writes an empty value, so an
+ * empty one is no record either.
+ */
+export function toSession(reply: unknown, maxDataBytes: number): StoredSession | null {
   if (reply === null || reply === undefined) return null;
-  const record = decodeRecord(text(reply));
+  if (!Buffer.isBuffer(reply)) throw new StoreUnavailableError('Redis gave an unexpected reply.');
+  if (reply.length === 0) return null;
+  const record = decodeRecord(reply, maxDataBytes);
   // Redis expires the key at expiresAt by its own clock; this holds the rule
   // by the application's clock too.
   return record.expiresAt > Date.now() ? record : null;

@@ -17,6 +17,12 @@ const record = (data = 'x', userId?: string) => ({
   ...(userId === undefined ? {} : { userId }),
 });
 
+/** Bytes the server has sent to all its clients so far. */
+async function netOutput(app: TestClient): Promise<number> {
+  const info = String(await app.command(['INFO', 'stats']));
+  return Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1]);
+}
+
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isSessionStoreError(error), `not a sess error: ${String(error)}`);
@@ -82,16 +88,105 @@ for (const name of CLIENTS) {
       }
     });
 
-    it('clear() removes the records and the user indexes, and nothing outside the prefix', async () => {
+    it('keeps records at <prefix>|s|<id> and user indexes at <prefix>|u|<user>', async () => {
+      const p = prefix();
+      const store = new RedisStore({ client: app.client, prefix: p });
+      await store.create('a', record('a', 'ü ser'));
+      const keys = (await app.command(['KEYS', `${p}*`])) as string[];
+      assert.deepEqual([...keys].sort(), [`${p}|s|a`, `${p}|u|${encodeURIComponent('ü ser')}`]);
+      assert.equal(await app.command(['TYPE', `${p}|s|a`]), 'string');
+      await store.close();
+    });
+
+    it('clear() removes the records and the user indexes, and no other key under the prefix', async () => {
       const mine = prefix('mine');
       const store = new RedisStore({ client: app.client, prefix: mine });
-      await app.command(['SET', `${mine.slice(0, -1)}`, 'not under the prefix']);
+      // An application's own keys beside the store's, some in forms close to the store's.
+      const others: Array<[string, string]> = [
+        [mine.slice(0, -1), 'not under the prefix'],
+        [`${mine}config`, 'config'],
+        [`${mine}|config`, 'another tag'],
+        [`${mine}|s|not an id`, 'no session id'],
+        [`${mine}|u|mallory`, 'a string where an index would be'],
+      ];
+      for (const [key, value] of others) await app.command(['SET', key, value]);
+      await app.command(['RPUSH', `${mine}|s|queue`, 'a list where a record would be']);
       await store.create('a', record('a', 'alice'));
       await store.create('b', record('b'));
       await store.clear();
-      const left = await app.command(['KEYS', `${mine}*`]);
-      assert.deepEqual(left, []);
-      assert.equal(await app.command(['GET', mine.slice(0, -1)]), 'not under the prefix');
+      assert.equal(await store.get('a'), null);
+      assert.equal(await store.get('b'), null);
+      for (const [key, value] of others) assert.equal(await app.command(['GET', key]), value, key);
+      assert.equal(await app.command(['LLEN', `${mine}|s|queue`]), 1);
+      const left = (await app.command(['KEYS', `${mine}*`])) as string[];
+      assert.equal(left.length, others.length, 'clear() left a key of its own or took another');
+      await store.close();
+    });
+
+    it('stores whose prefixes are prefixes of each other share no key (app and app1, app: and app:admin:)', async () => {
+      const base = prefix('overlap');
+      const open = (p: string) => new RedisStore({ client: app.client, prefix: `${base}${p}` });
+      const [app0, app1, appColon, admin] = ['app', 'app1', 'app:', 'app:admin:'].map(open) as [
+        RedisStore,
+        RedisStore,
+        RedisStore,
+        RedisStore,
+      ];
+      const unrelated = ['app:config', 'app:queue', 'app:cache:x'].map((k) => `${base}${k}`);
+      for (const key of unrelated) await app.command(['SET', key, 'kept'], key);
+      try {
+        assert.ok((await app1.create('abc', record('b', 'user'))).ok);
+        assert.equal(await app0.get('1abc'), null, "store app reads app1's session");
+        assert.ok((await app0.create('1abc', record('a', 'user'))).ok);
+        assert.equal((await app1.get('abc'))?.data, 'b', "app's create reached app1's session");
+        assert.equal(await app0.count(), 1);
+        assert.deepEqual(await listAll(app0), ['1abc']);
+        assert.equal(await app0.destroyByUser('user'), 1);
+        assert.equal((await app1.get('abc'))?.data, 'b', "app's destroyByUser reached app1");
+
+        assert.ok((await admin.create('s1', record('admin', 'root'))).ok);
+        assert.ok((await appColon.create('s2', record('plain', 'root'))).ok);
+        assert.equal(await appColon.count(), 1);
+        assert.deepEqual(await listAll(appColon), ['s2']);
+        await appColon.clear();
+        assert.equal((await admin.get('s1'))?.data, 'admin', "app:'s clear() reached app:admin:");
+        assert.deepEqual((await admin.list({ userId: 'root' })).ids, ['s1']);
+        for (const key of unrelated) assert.equal(await app.command(['GET', key], key), 'kept');
+      } finally {
+        for (const store of [app0, app1, appColon, admin]) await store.close();
+      }
+    });
+
+    it('reads at most maxPayloadBytes of data: a far larger record is corrupt, and is not fetched', async () => {
+      const p = prefix();
+      const store = new RedisStore({ client: app.client, prefix: p, maxPayloadBytes: 1024 });
+      const created = await store.create('big', record('x'.repeat(1024)));
+      assert.ok(created.ok);
+      assert.equal((await store.get('big'))?.data.length, 1024, 'a record at the limit reads');
+      // 100 MB of data behind a valid header, as an attacker with write access could leave it.
+      const key = `${p}|s|big`;
+      await app.command(['SETRANGE', key, String(100 * 2 ** 20), 'x'], key);
+      const sentBefore = await netOutput(app);
+      await rejectsWith(store.get('big'), 'SESS_CORRUPT_RECORD');
+      const sent = (await netOutput(app)) - sentBefore;
+      assert.ok(sent < 64 * 1024, `get() fetched ${sent} bytes of a 100 MB record`);
+      await store.destroy('big');
+      assert.equal(await app.command(['EXISTS', key], key), 0);
+      await store.close();
+    });
+
+    it('reads stored text strictly as UTF-8: invalid bytes are a corrupt record, never U+FFFD', async () => {
+      const p = prefix();
+      const store = new RedisStore({ client: app.client, prefix: p });
+      assert.ok((await store.create('a', record('ok'))).ok);
+      const key = `${p}|s|a`;
+      const value = (await app.command(['GET', key], key)) as string;
+      // The payload 'ok' becomes the bytes C3 28: a UTF-8 lead byte with no continuation.
+      await app.command(
+        ['SETRANGE', key, String(value.length - 2), Buffer.from([0xc3, 0x28])],
+        key,
+      );
+      await rejectsWith(store.get('a'), 'SESS_CORRUPT_RECORD');
       await store.close();
     });
 
@@ -100,18 +195,19 @@ for (const name of CLIENTS) {
       const store = new RedisStore({ client: app.client, prefix: p });
       const expiresAt = Date.now() + HOUR + 1234;
       await store.create('a', { data: 'x', expiresAt });
-      assert.equal(Number(await app.command(['PEXPIRETIME', `${p}a`])), expiresAt - 1);
+      const key = `${p}|s|a`;
+      assert.equal(Number(await app.command(['PEXPIRETIME', key])), expiresAt - 1);
       await store.touch('a', expiresAt + 1);
-      assert.equal(Number(await app.command(['PEXPIRETIME', `${p}a`])), expiresAt);
+      assert.equal(Number(await app.command(['PEXPIRETIME', key])), expiresAt);
       await store.update('a', { data: 'y', expiresAt: expiresAt + 2 });
-      assert.equal(Number(await app.command(['PEXPIRETIME', `${p}a`])), expiresAt + 1);
+      assert.equal(Number(await app.command(['PEXPIRETIME', key])), expiresAt + 1);
       await store.close();
     });
 
     it('a touch past what the user index covers extends the index first', async () => {
       const p = prefix();
       const store = new RedisStore({ client: app.client, prefix: p });
-      const index = `${p}u:${encodeURIComponent('ü ser')}`;
+      const index = `${p}|u|${encodeURIComponent('ü ser')}`;
       await store.create('a', { data: 'x', expiresAt: Date.now() + 10_000, userId: 'ü ser' });
       const covered = Number(await app.command(['ZSCORE', index, 'a']));
       const later = covered + HOUR;
@@ -158,12 +254,15 @@ for (const name of CLIENTS) {
 }
 
 describe('options', () => {
-  it('rejects what cannot be a client, an empty prefix and bad limits', () => {
+  it('rejects what cannot be a client, a prefix that is empty or holds the separator "|", and bad limits', () => {
     const client = new Redis({ lazyConnect: true });
     for (const options of [
       { client: {} },
       { client: null },
       { client, prefix: '' },
+      { client, prefix: 'app|' },
+      { client, prefix: 'a|s|b' },
+      { client, prefix: 42 },
       { client, operationTimeoutMs: 0 },
       { client, maxPayloadBytes: 1.5 },
     ]) {

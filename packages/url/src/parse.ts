@@ -278,6 +278,7 @@ function namespaceOf(scheme: StoreScheme, options: StoreUrlOptions): string {
     case 'redis':
     case 'rediss':
     case 'redis+cluster':
+      return options.prefix ?? 'sess';
     case 'memcached':
       return options.prefix ?? 'sess:';
     case 'sqlite':

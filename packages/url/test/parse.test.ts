@@ -27,7 +27,7 @@ describe('parseStoreUrl', () => {
 
   it('names the same sessions the same way, whatever the spelling', () => {
     const a = parseStoreUrl('redis://127.0.0.1:6379');
-    const b = parseStoreUrl('redis://127.0.0.1:6379/0?prefix=sess:');
+    const b = parseStoreUrl('redis://127.0.0.1:6379/0?prefix=sess');
     expect([a.location, a.namespace]).toEqual([b.location, b.namespace]);
     expect(parseStoreUrl('postgresql://h/db').location).toBe(
       parseStoreUrl('postgres://h:5432/db').location,

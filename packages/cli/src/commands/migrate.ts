@@ -36,13 +36,16 @@ export class Interrupted extends Error {
   override readonly name = 'Interrupted';
 }
 
-/** True when the two URLs name the same sessions, or one's namespace holds the other's. */
+/**
+ * True when the two URLs name the same sessions, or one's namespace holds the
+ * other's. Redis prefixes never do (its keys put a separator after the
+ * prefix); memcached keys are the prefix and the id, so `app` holds `app1`.
+ */
 function overlaps(a: StoreUrl, b: StoreUrl): boolean {
   if (a.location === b.location) {
     if (a.namespace === b.namespace) return true;
-    const prefixed = ['redis', 'rediss', 'redis+cluster', 'memcached'];
     return (
-      prefixed.includes(a.scheme) &&
+      a.scheme === 'memcached' &&
       (a.namespace.startsWith(b.namespace) || b.namespace.startsWith(a.namespace))
     );
   }

@@ -22,8 +22,8 @@ export interface Address {
 /** A connected client and the raw command function tests use to look behind the store. */
 export interface TestClient {
   readonly client: RedisClientLike;
-  /** Sends a command routed by `key` (needed in a cluster). */
-  command(args: string[], key?: string): Promise<unknown>;
+  /** Sends a command routed by `key` (needed in a cluster); arguments may be bytes. */
+  command(args: Array<string | Buffer>, key?: string): Promise<unknown>;
   /** Errors the client emitted, as the application's own listener saw them. */
   readonly errors: unknown[];
   close(): Promise<void>;

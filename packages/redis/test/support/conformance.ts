@@ -51,11 +51,12 @@ export function describeConformance(
         'lifecycle',
       ],
       createStore: ({ namespace }) => ({
-        store: new RedisStore({ client: env.client().client, prefix: `${namespace}:` }),
+        store: new RedisStore({ client: env.client().client, prefix: prefixOf(namespace) }),
       }),
+      foreign: ({ namespace }) => plantForeign(env.client(), prefixOf(namespace)),
       // Three kinds of damage in turn: foreign text, a wrong type, a cut header.
       corrupt: async ({ namespace, id }) => {
-        const key = `${namespace}:${id}`;
+        const key = `${prefixOf(namespace)}|s|${id}`;
         const { command } = env.client();
         switch (planted++ % 3) {
           case 0:
@@ -86,12 +87,52 @@ export function describeConformance(
       createStore: ({ namespace }) => ({
         store: new RedisStore({
           client: env.client().client,
-          prefix: `${namespace}:`,
+          prefix: prefixOf(namespace),
           operationTimeoutMs: 1_000,
         }) satisfies SessionStore,
       }),
     });
   });
+}
+
+/**
+ * The prefix a namespace maps to: the namespace with `_` read as `:`, so the
+ * suite's namespaces that extend one another (`ns` and `nsb`, `ns` and
+ * `ns_b`) become the prefixes `a` and `ab`, and `a` and `a:b`.
+ */
+function prefixOf(namespace: string): string {
+  return namespace.replaceAll('_', ':');
+}
+
+/**
+ * An application's own keys under a store's prefix, of several types and in
+ * forms close to the store's; returns a check that each is still there,
+ * unchanged.
+ */
+async function plantForeign(app: TestClient, prefix: string): Promise<() => Promise<boolean>> {
+  const strings: Array<[string, string]> = [
+    [`${prefix}config`, 'config'],
+    [`${prefix}:cache:x`, 'cached'],
+    [`${prefix}|config`, 'another tag'],
+    [`${prefix}|s|not an id`, 'no session id'],
+    [`${prefix}|u|nobody`, 'a string where an index would be'],
+  ];
+  const queue = `${prefix}:queue`;
+  const hash = `${prefix}|s|hash`;
+  for (const [key, value] of strings) await app.command(['SET', key, value], key);
+  // Planting twice beside one namespace leaves the same keys.
+  await app.command(['DEL', queue], queue);
+  await app.command(['RPUSH', queue, 'job'], queue);
+  await app.command(['HSET', hash, 'field', 'value'], hash);
+  return async () => {
+    for (const [key, value] of strings) {
+      if ((await app.command(['GET', key], key)) !== value) return false;
+    }
+    return (
+      Number(await app.command(['LLEN', queue], queue)) === 1 &&
+      (await app.command(['HGET', hash, 'field'], hash)) === 'value'
+    );
+  };
 }
 
 function setup(name: ClientName, cluster: boolean, startBackend: () => Promise<Backend>) {

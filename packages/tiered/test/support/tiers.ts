@@ -57,7 +57,8 @@ export async function redisCache(serverArgs: readonly string[] = []): Promise<Ca
     open: (namespace, options = {}) =>
       new RedisStore({ client, prefix: `${namespace}:`, ...options }),
     async plant(namespace, id, text) {
-      await client.sendCommand(['SET', `${namespace}:${id}`, text, 'PX', '3600000']);
+      // The record key of @sess/redis: <prefix>|s|<id>.
+      await client.sendCommand(['SET', `${namespace}:|s|${id}`, text, 'PX', '3600000']);
     },
     async close() {
       await client.close().catch(() => undefined);
