@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Socket } from 'node:net';
+import { InvalidSessionIdError } from '@sess/core';
 import { startMemcached } from '@sess/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemcachedClient, type MemcachedDriver, MemcachedStore } from '../src/index.js';
@@ -23,8 +24,27 @@ function namespaced() {
 
 describe('keys', () => {
   it('rejects a prefix that could push a key past 250 bytes, at construction', () => {
-    expect(() => storeWith({ prefix: 'p'.repeat(123) })).toThrow(/1 to 122 characters/);
-    expect(() => storeWith({ prefix: 'p'.repeat(122) })).not.toThrow();
+    expect(() => storeWith({ prefix: `${'p'.repeat(122)}:` })).toThrow(/1 to 122 characters/);
+    expect(() => storeWith({ prefix: `${'p'.repeat(121)}:` })).not.toThrow();
+  });
+
+  it('rejects a prefix that another prefix could reach: it must end with a character no id holds', async () => {
+    for (const prefix of ['app', 'app1', 'a_', 'a-', 'A']) {
+      expect(() => storeWith({ prefix }), prefix).toThrow(
+        /end with a character that no session id holds/,
+      );
+    }
+    // With separators, 'app:' and 'app:1:' hold disjoint keys: an id of the
+    // first store cannot hold ':', so it never reaches the second's.
+    const tag = `m${sequence++}`;
+    const outer = storeWith({ prefix: `${tag}:` });
+    const inner = storeWith({ prefix: `${tag}:1:` });
+    const expiresAt = Date.now() + 60_000;
+    expect((await inner.create('abc', { data: 'inner', expiresAt })).ok).toBe(true);
+    await expect(outer.get('1:abc')).rejects.toThrow(InvalidSessionIdError);
+    expect(await outer.get('1abc')).toBeNull();
+    expect((await outer.create('1abc', { data: 'outer', expiresAt })).ok).toBe(true);
+    expect((await inner.get('abc'))?.data).toBe('inner');
   });
 
   it('rejects a prefix memcached would not accept in a key', () => {
@@ -294,7 +314,7 @@ describe('touch lines', () => {
 
 describe('payload limits', () => {
   it('declares maxPayloadBytes so the longest key, user id and payload fit a 1 MiB item', async () => {
-    const store = storeWith({ prefix: `${'q'.repeat(121)}${sequence % 10}` });
+    const store = storeWith({ prefix: `${'q'.repeat(120)}${sequence % 10}:` });
     const limit = store.capabilities.maxPayloadBytes;
     expect(limit).toBeGreaterThan(1_040_000);
     const userId = '\uFFFD'.repeat(256); // 3 UTF-8 bytes each: the longest user id in bytes

@@ -38,17 +38,11 @@ export class Interrupted extends Error {
 
 /**
  * True when the two URLs name the same sessions, or one's namespace holds the
- * other's. Redis prefixes never do (its keys put a separator after the
- * prefix); memcached keys are the prefix and the id, so `app` holds `app1`.
+ * other's. Redis and memcached prefixes never do (a Redis key puts a separator
+ * after the prefix; a memcached prefix ends with a character no id holds).
  */
 function overlaps(a: StoreUrl, b: StoreUrl): boolean {
-  if (a.location === b.location) {
-    if (a.namespace === b.namespace) return true;
-    return (
-      a.scheme === 'memcached' &&
-      (a.namespace.startsWith(b.namespace) || b.namespace.startsWith(a.namespace))
-    );
-  }
+  if (a.location === b.location) return a.namespace === b.namespace;
   // Two session directories, one inside the other.
   if (a.scheme === 'file' && b.scheme === 'file') {
     const inside = (x: string, y: string) => resolve(x).startsWith(resolve(y) + sep);
