@@ -69,7 +69,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-async function pollUntil(
+export async function pollUntil(
   check: () => Promise<boolean>,
   timeoutMs: number,
   what: string,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { describe, it } from 'vitest';
 import { ask, ephemeralRange, freePort, startMemcached, startRedis } from '../src/index.js';
@@ -29,6 +30,28 @@ describe('private servers', () => {
     } finally {
       await redis.dispose();
     }
+  });
+
+  it('a private redis with persistence on keeps its files to itself: nothing in the working directory, nothing from an earlier server', async () => {
+    const before = readdirSync(process.cwd());
+    const first = await startRedis(['--appendonly', 'yes']);
+    try {
+      assert.equal(await ask(first.port, 'SET left-behind 1\r\n'), '+OK\r\n');
+      // The AOF survives a restart of the same server...
+      await first.kill();
+      await first.start();
+      assert.equal(await ask(first.port, 'EXISTS left-behind\r\n'), ':1\r\n');
+    } finally {
+      await first.dispose();
+    }
+    // ...but never reaches another one, nor the caller's directory.
+    const second = await startRedis(['--appendonly', 'yes']);
+    try {
+      assert.equal(await ask(second.port, 'EXISTS left-behind\r\n'), ':0\r\n');
+    } finally {
+      await second.dispose();
+    }
+    assert.deepEqual(readdirSync(process.cwd()), before);
   });
 
   it('a private memcached answers as soon as start resolves, and its port is closed as soon as kill resolves', async () => {
