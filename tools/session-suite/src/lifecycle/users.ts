@@ -89,4 +89,39 @@ export function userRules(rule: Rule): void {
     await expect(manager.listForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
     await expect(manager.destroyForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
   });
+
+  usersRule(
+    'listForUser leaves out sessions that ended or changed owner while it ran',
+    async (w) => {
+      const manager = w.manager();
+      const kept = await signedIn(w, 'alice');
+      const ended = await signedIn(w, 'alice');
+      const moved = await signedIn(w, 'alice');
+      // The listing has its ids and is about to read the sessions.
+      const reads = [w.spy.hold('get'), w.spy.hold('get'), w.spy.hold('get')];
+      const listing = manager.listForUser('alice');
+      await Promise.all(reads.map((read) => read.reached));
+
+      const logout = await w.manager().load(ended.token);
+      logout.destroy();
+      await w.manager().commit(logout);
+      const handover = await w.manager().load(moved.token);
+      handover.userId = 'bob';
+      await w.manager().commit(handover);
+
+      for (const read of reads) read.release();
+      expect((await listing).map((s) => s.id)).toEqual([kept.session.id]);
+    },
+  );
+
+  usersRule('destroyForUser takes the session to keep as a session or as its id', async (w) => {
+    const manager = w.manager();
+    const here = await signedIn(w, 'alice');
+    await signedIn(w, 'alice');
+    expect(await manager.destroyForUser('alice', { except: here.session.id as string })).toBe(1);
+    expect((await manager.listForUser('alice')).map((s) => s.id)).toEqual([here.session.id]);
+    expect(await manager.destroyForUser('alice', { except: here.session })).toBe(0);
+    expect(await manager.destroyForUser('alice', {})).toBe(1);
+    expect(await manager.listForUser('alice')).toEqual([]);
+  });
 }
