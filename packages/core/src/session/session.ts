@@ -237,6 +237,7 @@ export class Session<Data extends SessionData = SessionData> {
     const s = this.#state;
     s.updates.delete(key);
     const had = s.data.delete(key);
+    // Stryker disable next-line LogicalOperator: a key in data but not in the baseline, or the reverse, was set or deleted earlier in this request: already a change
     if (had || s.baseline.has(key)) s.changes.add(key);
     return had;
   }

@@ -28,6 +28,30 @@ describe('SessionManager options', () => {
     expect(() => new SessionManager(options as never)).toThrow(InvalidOptionError);
   });
 
+  it.each([
+    ['store', { store: undefined }],
+    ['idleTimeoutMs', { store, idleTimeoutMs: 0 }],
+    ['absoluteTimeoutMs', { store, absoluteTimeoutMs: 0 }],
+    ['renewWhenRemainingMs', { store, renewWhenRemainingMs: -1 }],
+    ['conflictRetries', { store, conflictRetries: 1.5 }],
+    ['tokenBytes', { store, tokenBytes: 97 }],
+  ])('the error for a bad %s names it', (name, options) => {
+    expect(() => new SessionManager(options as never)).toThrow(name);
+  });
+
+  it('accepts the bounds: 1 ms windows, renewal from 0 to the whole idle window', () => {
+    for (const renewWhenRemainingMs of [0, 10]) {
+      const manager = new SessionManager({
+        store,
+        idleTimeoutMs: 10,
+        absoluteTimeoutMs: 1,
+        renewWhenRemainingMs,
+      });
+      expect(manager.policy.renewWhenRemainingMs).toBe(renewWhenRemainingMs);
+    }
+    expect(new SessionManager({ store, idleTimeoutMs: 1 }).policy.idleTimeoutMs).toBe(1);
+  });
+
   it('defaults: 24 h idle, 7 days absolute, renewal in the second half of the window', () => {
     const { policy } = new SessionManager({ store });
     expect(policy.idleTimeoutMs).toBe(24 * 3_600_000);

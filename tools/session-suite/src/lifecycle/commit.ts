@@ -140,7 +140,9 @@ export function commitRules(rule: Rule): void {
     const session = await w.manager().load(undefined);
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       expect(() => session.set(key, 1)).toThrow(SessionDataError);
+      expect(() => session.set(key, 1)).toThrow(key);
     }
+    expect(() => session.set(1 as unknown as string, 1)).toThrow(SessionDataError);
     expect(session.isModified).toBe(false);
   });
 
@@ -271,4 +273,77 @@ export function commitRules(rule: Rule): void {
       expect(w.spy.callCount('touch')).toBe(1);
     },
   );
+
+  rule(
+    'commitDue and isModified say whether commit has work, and commit leaves none',
+    async (w) => {
+      const manager = w.manager({ idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 });
+      const due = (session: Session) => [manager.commitDue(session), session.isModified];
+      const fresh = await manager.load(undefined);
+      expect(due(fresh)).toEqual([false, false]);
+      fresh.delete('absent');
+      expect(due(fresh)).toEqual([false, false]);
+      fresh.userId = 'alice';
+      expect(due(fresh)).toEqual([true, true]);
+      const token = tokenOf(await manager.commit(fresh));
+      expect(due(fresh)).toEqual([false, false]);
+
+      const loaded = await manager.load(token);
+      loaded.userId = 'alice'; // the user it already has
+      loaded.delete('absent');
+      expect(due(loaded)).toEqual([false, false]);
+      expect(() => {
+        loaded.userId = '';
+      }).toThrow();
+      loaded.userId = undefined; // the user signs out, the session stays
+      expect(due(loaded)).toEqual([true, true]);
+      await manager.commit(loaded);
+      expect(due(loaded)).toEqual([false, false]);
+      w.spy.reset();
+      expect(await manager.commit(loaded)).toBeNull();
+      expect(w.spy.callCount()).toBe(0);
+      expect((await manager.load(token)).userId).toBeUndefined();
+
+      loaded.regenerate();
+      expect(due(loaded)).toEqual([true, true]);
+      const rotated = tokenOf(await manager.commit(loaded));
+      expect(due(loaded)).toEqual([false, false]);
+      w.spy.reset();
+      expect(await manager.commit(loaded)).toBeNull();
+      expect(w.spy.callCount()).toBe(0);
+
+      loaded.destroy();
+      expect(due(loaded)).toEqual([true, true]);
+      expect(await manager.commit(loaded)).toEqual({ clear: true });
+      expect(due(loaded)).toEqual([false, false]);
+      expect(await manager.commit(loaded)).toBeNull();
+      expect((await manager.load(rotated)).isNew).toBe(true);
+    },
+  );
+
+  rule('regenerate on a new session stores it under a token even without data', async (w) => {
+    const manager = w.manager();
+    const session = await manager.load(undefined);
+    session.regenerate();
+    expect(manager.commitDue(session)).toBe(true);
+    const token = tokenOf(await manager.commit(session));
+    expect((await manager.load(token)).isNew).toBe(false);
+  });
+
+  rule('commitDue turns true at the absolute deadline, to the millisecond', async (w) => {
+    const clock = { now: w.clock.now() };
+    const manager = w.manager({
+      idleTimeoutMs: 100_000,
+      absoluteTimeoutMs: 100_000,
+      renewWhenRemainingMs: 0,
+      now: () => clock.now,
+    });
+    const session = await manager.load(undefined);
+    session.set('a', 1);
+    await manager.commit(session);
+    clock.now = session.createdAt + 100_000 - 1;
+    expect(manager.commitDue(session)).toBe(false);
+    clock.now += 1;
+    expect(manager.commitDue(session)).toBe(true);
+  });
 }

@@ -1,4 +1,10 @@
-import { SessionConflictError, type SessionManager } from '@sess/core';
+import {
+  SessionConflictError,
+  type SessionManager,
+  type SessionRecord,
+  type SessionStore,
+  sessionIdOf,
+} from '@sess/core';
 import { expect } from 'vitest';
 import { parallel, type Rule, tokenOf, type World } from './harness.js';
 
@@ -37,6 +43,41 @@ async function race(
     change(session, i);
     return manager.commit(session);
   });
+}
+
+/**
+ * The store, with another writer getting in first before every
+ * compare-and-set write to `id`: it rewrites the record as it stands, so each
+ * such write of the manager meets a newer version. Counts those writes and
+ * the ids the manager creates.
+ */
+function contended(store: SessionStore, id: string) {
+  const seen = { writes: 0, created: [] as string[] };
+  const wrapped: SessionStore = {
+    capabilities: store.capabilities,
+    get: (target) => store.get(target),
+    create: (target, record) => {
+      seen.created.push(target);
+      return store.create(target, record);
+    },
+    async update(target, record, options) {
+      if (target === id && options?.ifVersion !== undefined) {
+        seen.writes++;
+        const current = await store.get(id);
+        if (current) await store.update(id, recordOf(current));
+      }
+      return store.update(target, record, options);
+    },
+    touch: (target, expiresAt) => store.touch(target, expiresAt),
+    destroy: (target) => store.destroy(target),
+    close: async () => {},
+  };
+  return { store: wrapped, seen };
+}
+
+function recordOf(stored: SessionRecord): SessionRecord {
+  const { data, expiresAt, userId } = stored;
+  return userId === undefined ? { data, expiresAt } : { data, expiresAt, userId };
 }
 
 /** No lost updates: conflicts re-read, re-apply this request's keys, retry. */
@@ -113,6 +154,7 @@ export function conflictRules(rule: Rule): void {
     });
     expect(after.userId).toBe('alice');
     expect(first.get('d')).toBe(40); // the request's view now matches the store
+    expect(first.has('b')).toBe(false);
   });
 
   rule(
@@ -191,4 +233,77 @@ export function conflictRules(rule: Rule): void {
       expect([after.get('a'), after.get('b')]).toEqual([3, 1]);
     },
   );
+
+  for (const path of ['an update', 'a regenerate'] as const) {
+    rule(
+      `conflictRetries bounds ${path}: the first write and that many retries, then SessionConflictError`,
+      async (w) => {
+        const token = await started(w, { cart: ['book'] });
+        const id = sessionIdOf(token);
+        const { store, seen } = contended(w.store, id);
+        const manager = w.manager({ store, conflictRetries: 2 });
+        const session = await manager.load(token);
+        session.set('cart', []);
+        if (path === 'a regenerate') session.regenerate();
+
+        const error = await manager.commit(session).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SessionConflictError);
+        expect((error as Error).message).toContain('after 3 attempts');
+        expect(seen.writes).toBe(3);
+        // Nothing of the failed request is left: the session stands as it was,
+        // and a regenerate removed the record it had written under a new token.
+        expect((await w.manager().load(token)).get('cart')).toEqual(['book']);
+        for (const created of seen.created) expect(await w.store.get(created)).toBeNull();
+      },
+    );
+  }
+
+  rule('the merge hook is called only for keys another request changed too', async (w) => {
+    const token = await started(w, { a: 1, b: 1 });
+    const merged: string[] = [];
+    const manager = w.manager({
+      merge: ({ key, ours }) => {
+        merged.push(key);
+        return ours;
+      },
+    });
+    // No concurrent writer: a save and a regenerate merge nothing.
+    const alone = await manager.load(token);
+    alone.set('a', 2);
+    await manager.commit(alone);
+    const login = await manager.load(token);
+    login.set('b', 2);
+    login.regenerate();
+    const rotated = tokenOf(await manager.commit(login));
+    expect(merged).toEqual([]);
+
+    // A concurrent writer of `a`: the regenerate merges `a`, the key it changed too.
+    const rotating = await manager.load(rotated);
+    const other = await w.manager().load(rotated);
+    other.set('a', 3);
+    await w.manager().commit(other);
+    rotating.set('a', 4);
+    rotating.regenerate();
+    const after = await manager.load(tokenOf(await manager.commit(rotating)));
+    expect(merged).toEqual(['a']);
+    expect([after.get('a'), after.get('b')]).toEqual([4, 2]);
+  });
+
+  rule('a save that meets a record it cannot read fails with SessionConflictError', async (w) => {
+    const token = await started(w, { a: 1 });
+    const id = sessionIdOf(token);
+    const manager = w.manager();
+    const slow = await manager.load(token);
+    const stored = await w.store.get(id);
+    const written = await w.store.update(id, {
+      data: 'not a session',
+      expiresAt: stored?.expiresAt as number,
+    });
+    expect(written.ok).toBe(true);
+    slow.set('a', 2);
+    const error = await manager.commit(slow).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionConflictError);
+    expect((error as Error).message).toContain('cannot read');
+    expect((await w.store.get(id))?.data).toBe('not a session');
+  });
 }

@@ -15,6 +15,17 @@ async function storedExpiry(w: World, token: string): Promise<number | undefined
   return (await w.store.get(sessionIdOf(token)))?.expiresAt;
 }
 
+/**
+ * A manager on a clock of its own, which only the test moves: the store's
+ * clock stays behind, as a store's does when it lags the application's, so
+ * the store still holds what the manager must treat as expired.
+ */
+function aheadOfTheStore(w: World, options: { idleTimeoutMs: number; absoluteTimeoutMs: number }) {
+  const clock = { now: w.clock.now() };
+  const manager = w.manager({ ...options, now: () => clock.now });
+  return { manager, clock };
+}
+
 function expectClose(actual: number | undefined, expected: number, w: World): void {
   expect(actual).toBeDefined();
   expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(
@@ -140,5 +151,93 @@ export function expiryRules(rule: Rule): void {
     loaded.set('a', 2);
     expect(await manager.commit(loaded)).toEqual({ clear: true });
     expect(await w.store.get(sessionIdOf(token))).toBeNull();
+  });
+
+  rule(
+    'a session ends at its stored expiry to the millisecond, by the manager clock',
+    async (w) => {
+      const { manager, clock } = aheadOfTheStore(w, {
+        idleTimeoutMs: 60_000,
+        absoluteTimeoutMs: 600_000,
+      });
+      const session = await manager.load(undefined);
+      session.set('a', 1);
+      const token = tokenOf(await manager.commit(session));
+      const expiresAt = (await storedExpiry(w, token)) as number;
+
+      clock.now = expiresAt - 1;
+      expect((await manager.load(token)).get('a')).toBe(1);
+      clock.now = expiresAt;
+      const ended = await manager.load(token);
+      expect(ended.isNew).toBe(true);
+      expect(ended.get('a')).toBeUndefined();
+    },
+  );
+
+  rule(
+    'a session ends at its absolute deadline to the millisecond, even when its stored expiry is later',
+    async (w) => {
+      const { manager, clock } = aheadOfTheStore(w, {
+        idleTimeoutMs: 60_000,
+        absoluteTimeoutMs: 120_000,
+      });
+      const session = await manager.load(undefined);
+      session.set('a', 1);
+      const token = tokenOf(await manager.commit(session));
+      const deadline = session.createdAt + 120_000;
+      // An expiry past the deadline, as a store rounding up or a touch from a tool leaves it.
+      expect(await w.store.touch(sessionIdOf(token), deadline + 60_000)).toBe(true);
+
+      clock.now = deadline - 1;
+      expect((await manager.load(token)).get('a')).toBe(1);
+      clock.now = deadline;
+      expect((await manager.load(token)).isNew).toBe(true);
+    },
+  );
+
+  for (const request of ['writes', 'regenerates', 'logs out'] as const) {
+    rule(
+      `a request that ${request} past the absolute deadline destroys the session the store still holds`,
+      async (w) => {
+        const { manager, clock } = aheadOfTheStore(w, {
+          idleTimeoutMs: 60_000,
+          absoluteTimeoutMs: 120_000,
+        });
+        const session = await manager.load(undefined);
+        session.set('a', 1);
+        const token = tokenOf(await manager.commit(session));
+        const loaded = await manager.load(token);
+        expect(loaded.isNew).toBe(false);
+
+        clock.now = session.createdAt + 120_000; // the request ran past the deadline
+        if (request === 'writes') loaded.set('a', 2);
+        else if (request === 'regenerates') loaded.regenerate();
+        else loaded.destroy();
+        w.spy.reset();
+        expect(await manager.commit(loaded)).toEqual({ clear: true });
+        expect(w.spy.callCount('create')).toBe(0);
+        expect(await w.store.get(sessionIdOf(token))).toBeNull();
+        expect(loaded.isNew).toBe(true);
+      },
+    );
+  }
+
+  rule('renewal is due once strictly less than renewWhenRemainingMs is left', async (w) => {
+    const { manager, clock } = aheadOfTheStore(w, {
+      idleTimeoutMs: 60_000,
+      absoluteTimeoutMs: 600_000,
+    });
+    const session = await manager.load(undefined);
+    session.set('a', 1);
+    const token = tokenOf(await manager.commit(session));
+    const expiresAt = session.expiresAt as number;
+
+    clock.now = expiresAt - 30_000; // exactly half the window left: not yet
+    w.spy.reset();
+    expect(await manager.commit(await manager.load(token))).toBeNull();
+    clock.now += 1;
+    const cookie = await manager.commit(await manager.load(token));
+    expect(cookie).toEqual({ token, expiresAt: clock.now + 60_000 });
+    expect(w.spy.callCount('touch')).toBe(1);
   });
 }

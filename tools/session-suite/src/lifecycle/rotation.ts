@@ -93,7 +93,8 @@ export function rotationRules(rule: Rule): void {
         if (ending === 'destroyForUser' && !w.store.capabilities.users) {
           return skip('the store does not keep users');
         }
-        const { manager, token } = await started(w, { cart: ['book'] });
+        // No retries: the logout must end the rotation, not a conflict.
+        const { manager, token } = await started(w, { cart: ['book'] }, { conflictRetries: 0 });
         const login = await manager.load(token);
         login.userId = 'alice';
         await manager.commit(login);
@@ -193,7 +194,8 @@ export function rotationRules(rule: Rule): void {
   });
 
   rule('a logout is not undone by a slow request that writes', async (w) => {
-    const { manager, token, id } = await started(w);
+    // No retries: the logout must end the save, not a conflict.
+    const { manager, token, id } = await started(w, undefined, { conflictRetries: 0 });
     const slow = await manager.load(token);
     slow.set('cart', ['book', 'pen']);
     const held = w.spy.hold('update');
@@ -249,6 +251,45 @@ export function rotationRules(rule: Rule): void {
     expect(await w.store.get(id)).toBeNull();
     // The session object is now empty and new: committing it again writes nothing.
     expect(slow.isNew).toBe(true);
+    expect(slow.isModified).toBe(false);
     expect(await manager.commit(slow)).toBeNull();
+  });
+
+  rule('regenerate keeps a user another request set meanwhile, unless it sets one', async (w) => {
+    const { manager, token } = await started(w);
+    const rotating = await manager.load(token);
+    const other = await w.manager().load(token);
+    other.userId = 'bob';
+    await w.manager().commit(other);
+    rotating.regenerate();
+    const kept = tokenOf(await manager.commit(rotating));
+    expect((await manager.load(kept)).userId).toBe('bob');
+
+    const login = await manager.load(kept);
+    const again = await w.manager().load(kept);
+    again.userId = 'carol';
+    await w.manager().commit(again);
+    login.regenerate();
+    login.userId = 'alice';
+    const alice = tokenOf(await manager.commit(login));
+    expect((await manager.load(alice)).userId).toBe('alice');
+  });
+
+  rule('regenerate moves the session even when the old record became unreadable', async (w) => {
+    const { manager, token, id } = await started(w);
+    const rotating = await manager.load(token);
+    const stored = await w.store.get(id);
+    // Another writer left something this codec cannot read.
+    const written = await w.store.update(id, {
+      data: 'not a session',
+      expiresAt: stored?.expiresAt as number,
+    });
+    expect(written.ok).toBe(true);
+    rotating.regenerate();
+    rotating.set('step', 'login');
+    const fresh = tokenOf(await manager.commit(rotating));
+    const after = await manager.load(fresh);
+    expect([after.get('cart'), after.get('step')]).toEqual([['book'], 'login']);
+    expect(await w.store.get(id)).toBeNull();
   });
 }

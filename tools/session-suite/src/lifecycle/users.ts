@@ -1,4 +1,4 @@
-import { type SessionStore, UnsupportedOperationError } from '@sess/core';
+import { type SessionStore, sessionIdOf, UnsupportedOperationError } from '@sess/core';
 import { expect } from 'vitest';
 import { parallel, type Rule, tokenOf, type World } from './harness.js';
 
@@ -20,6 +20,14 @@ function withoutUsers(store: SessionStore): SessionStore {
     update: (id, record, options) => store.update(id, record, options),
     touch: (id, expiresAt) => store.touch(id, expiresAt),
     destroy: (id) => store.destroy(id),
+    // The methods may be there; without the capability declared, they are not used.
+    ...(store.list ? { list: (options) => store.list?.(options) ?? Promise.reject() } : {}),
+    ...(store.destroyByUser
+      ? {
+          destroyByUser: (userId, options) =>
+            store.destroyByUser?.(userId, options) ?? Promise.reject(),
+        }
+      : {}),
     close: async () => {},
   };
 }
@@ -65,6 +73,9 @@ export function userRules(rule: Rule): void {
     await parallel(130, () => signedIn(w, 'alice'));
     expect(await w.manager().listForUser('alice')).toHaveLength(130);
     expect(w.spy.callCount('list')).toBeGreaterThan(1);
+    // Only the user's sessions are listed, not every session in the store.
+    const pages = w.spy.calls.filter((c) => c.op === 'list');
+    expect(pages.every((c) => (c.options as { userId?: string }).userId === 'alice')).toBe(true);
   });
 
   usersRule('destroyForUser with except logs out every other session of the user', async (w) => {
@@ -87,6 +98,72 @@ export function userRules(rule: Rule): void {
   rule('without the users capability both calls throw UnsupportedOperationError', async (w) => {
     const manager = w.manager({ store: withoutUsers(w.store) });
     await expect(manager.listForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
+    await expect(manager.listForUser('alice')).rejects.toThrow('listForUser');
     await expect(manager.destroyForUser('alice')).rejects.toBeInstanceOf(UnsupportedOperationError);
+    await expect(manager.destroyForUser('alice')).rejects.toThrow('destroyForUser');
   });
+
+  usersRule(
+    'listForUser leaves out sessions that ended or changed owner while it ran',
+    async (w) => {
+      const manager = w.manager();
+      const kept = await signedIn(w, 'alice');
+      const ended = await signedIn(w, 'alice');
+      const moved = await signedIn(w, 'alice');
+      // The listing has its ids and is about to read the sessions.
+      const reads = [w.spy.hold('get'), w.spy.hold('get'), w.spy.hold('get')];
+      const listing = manager.listForUser('alice');
+      await Promise.all(reads.map((read) => read.reached));
+
+      const logout = await w.manager().load(ended.token);
+      logout.destroy();
+      await w.manager().commit(logout);
+      const handover = await w.manager().load(moved.token);
+      handover.userId = 'bob';
+      await w.manager().commit(handover);
+
+      for (const read of reads) read.release();
+      expect((await listing).map((s) => s.id)).toEqual([kept.session.id]);
+    },
+  );
+
+  usersRule('destroyForUser takes the session to keep as a session or as its id', async (w) => {
+    const manager = w.manager();
+    const here = await signedIn(w, 'alice');
+    await signedIn(w, 'alice');
+    expect(await manager.destroyForUser('alice', { except: here.session.id as string })).toBe(1);
+    expect((await manager.listForUser('alice')).map((s) => s.id)).toEqual([here.session.id]);
+    expect(await manager.destroyForUser('alice', { except: here.session })).toBe(0);
+    expect(await manager.destroyForUser('alice', {})).toBe(1);
+    expect(await manager.listForUser('alice')).toEqual([]);
+  });
+
+  usersRule('listForUser leaves out records of the user that are not sessions', async (w) => {
+    const { session } = await signedIn(w, 'alice');
+    // Written by something else sharing the store, under the same user.
+    const foreign = sessionIdOf(`not a session token ${w.clock.now()}`);
+    const written = await w.store.create(foreign, {
+      data: 'not a session',
+      expiresAt: w.clock.now() + 60_000,
+      userId: 'alice',
+    });
+    expect(written.ok).toBe(true);
+    expect((await w.manager().listForUser('alice')).map((s) => s.id)).toEqual([session.id]);
+  });
+
+  usersRule(
+    'sessions created in the same millisecond are listed in the order of their ids',
+    async (w) => {
+      const at = w.clock.now();
+      const manager = w.manager({ now: () => at });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const session = await manager.load(undefined);
+        session.userId = 'alice';
+        await manager.commit(session);
+        ids.push(session.id as string);
+      }
+      expect((await manager.listForUser('alice')).map((s) => s.id)).toEqual([...ids].sort());
+    },
+  );
 }

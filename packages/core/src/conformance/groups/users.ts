@@ -41,6 +41,20 @@ export const userTests = defineTests({
       assert.deepEqual(await liveIds(t, [gone, kept, moved]), [moved], 'after destroyByUser');
     },
   },
+  'users: destroyByUser does not count sessions that had expired': {
+    requires: ['users'],
+    async run(t) {
+      const expired = t.newId();
+      await t.createExpired(expired, { userId: 'alice' });
+      const live = await sessionsOf(t, 'alice', 2);
+      assert.equal(
+        await t.store.destroyByUser?.('alice'),
+        2,
+        'destroyByUser counted a session that had expired before it ran',
+      );
+      assert.deepEqual(await liveIds(t, [expired, ...live]), [], 'after destroyByUser');
+    },
+  },
   'users: destroyByUser honours except': {
     requires: ['users'],
     async run(t) {
