@@ -1,8 +1,11 @@
 import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from '../contract.js';
+import { publishRenew, publishRetry, publishRotate, publishUnreadable } from '../diagnostics.js';
 import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
+import { type OptionKeys, rejectUnknownOptions } from '../store-kit/options.js';
 import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
+import { observeStore, traceCommit } from './observe.js';
 import { Session, type SessionState, sessionState } from './session.js';
 import { StoredForm } from './stored-form.js';
 import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';
@@ -63,6 +66,18 @@ interface Created {
   readonly version: Version;
 }
 
+const MANAGER_OPTIONS: OptionKeys<SessionManagerOptions> = {
+  store: true,
+  codec: true,
+  merge: true,
+  conflictRetries: true,
+  tokenBytes: true,
+  now: true,
+  idleTimeoutMs: true,
+  absoluteTimeoutMs: true,
+  renewWhenRemainingMs: true,
+};
+
 const CREATE_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 2;
 const BACKOFF_CAP_MS = 200;
@@ -106,7 +121,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
         'SessionManager needs a `store` implementing the store contract.',
       );
     }
-    this.store = options.store;
+    rejectUnknownOptions(options, MANAGER_OPTIONS, 'SessionManager');
+    this.store = observeStore(options.store);
     this.policy = new ExpiryPolicy(options);
     this.#form = new StoredForm(options.codec ?? defaultSessionCodec, options.store);
     this.#merge = options.merge;
@@ -135,6 +151,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     const id = sessionIdOf(token);
     const stored = await this.#get(id);
     const read = stored && this.#form.read(stored);
+    if (stored && !read) publishUnreadable(this.store, id, 'undecodable');
     const now = this.#now();
     if (!stored || !read || stored.expiresAt <= now || read.absoluteExpiresAt <= now) {
       return this.#fresh();
@@ -169,7 +186,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
    */
   async commit(session: Session<Data>): Promise<CommitResult> {
     const s = sessionState(session);
-    return this.#exclusive(s.id ?? s.rotatedFrom?.id, () => this.#commit(s));
+    const loaded = s.id ?? s.rotatedFrom?.id;
+    return traceCommit(this.store, loaded, () => this.#exclusive(loaded, () => this.#commit(s)));
   }
 
   /**
@@ -283,6 +301,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
         return null;
       }
       s.expiresAt = expiresAt;
+      publishRenew(this.store, s.id, expiresAt);
       return { token: s.token, expiresAt };
     }
     return null;
@@ -374,10 +393,12 @@ export class SessionManager<Data extends SessionData = SessionData> {
           `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
         );
       }
+      publishRetry(this.store, from.id, attempt + 1);
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
     }
     for (const id of s.retired) await this.store.destroy(id);
     s.retired = [];
+    publishRotate(this.store, from.id, created.id);
     return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
   }
 
@@ -459,6 +480,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
           `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
         );
       }
+      publishRetry(this.store, id, attempt + 1);
       await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
