@@ -113,8 +113,9 @@ export type SweepEvent =
   | { readonly store: string; readonly error: Error };
 
 type AnyContext = object;
-export const storeTrace: TracingChannel<AnyContext, AnyContext> =
-  diagnosticsChannel.tracingChannel(sessChannels.store);
+export const storeTrace: TracingChannel<AnyContext, AnyContext> = diagnosticsChannel.tracingChannel(
+  sessChannels.store,
+);
 export const commitTrace: TracingChannel<AnyContext, AnyContext> =
   diagnosticsChannel.tracingChannel(sessChannels.commit);
 const conflictChannel = diagnosticsChannel.channel(sessChannels.conflict);

@@ -11,7 +11,11 @@ import type {
   WriteResult,
 } from './contract.js';
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
-import { type OptionKeys, rejectUnknownOptions, resolveCommonOptions } from './store-kit/options.js';
+import {
+  type OptionKeys,
+  rejectUnknownOptions,
+  resolveCommonOptions,
+} from './store-kit/options.js';
 import { refused } from './store-kit/refusals.js';
 import { SweepScheduler } from './store-kit/sweep-scheduler.js';
 import {

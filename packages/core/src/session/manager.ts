@@ -4,8 +4,8 @@ import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } f
 import { type OptionKeys, rejectUnknownOptions } from '../store-kit/options.js';
 import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
-import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 import { observeStore, traceCommit } from './observe.js';
+import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 import { Session, type SessionState, sessionState } from './session.js';
 import { StoredForm } from './stored-form.js';
 import { createToken, isWellFormedToken, sessionIdOf, TOKEN_BYTES } from './token.js';

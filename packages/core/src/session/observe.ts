@@ -18,6 +18,9 @@ type Describe = (event: StoreOperationEvent, value: never) => void;
 const written: Describe = (event, result: WriteResult) => {
   event.outcome = result.ok ? 'ok' : result.reason;
 };
+const done: Describe = (event) => {
+  event.outcome = 'ok';
+};
 const counted: Describe = (event, count: number) => {
   event.outcome = 'ok';
   event.count = count;
@@ -40,7 +43,7 @@ const operations: Record<StoreOperation, { readonly byId: boolean; readonly desc
         event.outcome = touched ? 'ok' : 'missing';
       },
     },
-    destroy: { byId: true, describe: (event) => void (event.outcome = 'ok') },
+    destroy: { byId: true, describe: done },
     list: {
       byId: false,
       describe: (event, page: { ids: string[] }) => {
@@ -51,7 +54,7 @@ const operations: Record<StoreOperation, { readonly byId: boolean; readonly desc
     count: { byId: false, describe: counted },
     destroyByUser: { byId: false, describe: counted },
     clearExpired: { byId: false, describe: counted },
-    clear: { byId: false, describe: (event) => void (event.outcome = 'ok') },
+    clear: { byId: false, describe: done },
   };
 
 /**

@@ -117,7 +117,8 @@ function closestName(name: string, names: readonly string[]): string | undefined
   for (const candidate of names) {
     const other = candidate.toLowerCase();
     // A prefix (`idleTimeout` of `idleTimeoutMs`) is the likeliest typo of all.
-    const distance = other.startsWith(lower) || lower.startsWith(other) ? 0.5 : editDistance(lower, other);
+    const distance =
+      other.startsWith(lower) || lower.startsWith(other) ? 0.5 : editDistance(lower, other);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

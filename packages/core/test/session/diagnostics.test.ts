@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CorruptRecordError,
   MemoryStore,
-  type SessionStore,
   SessionManager,
+  type SessionStore,
   type StoredSession,
   sessChannels,
 } from '../../src/index.js';
@@ -181,7 +181,12 @@ describe('diagnostics channels', () => {
     expect(heard).toEqual([
       {
         channel: 'sess:sweep',
-        message: { store: 'MemoryStore', deleted: 1, durationMs: expect.any(Number), skipped: false },
+        message: {
+          store: 'MemoryStore',
+          deleted: 1,
+          durationMs: expect.any(Number),
+          skipped: false,
+        },
       },
     ]);
   });
@@ -203,7 +208,9 @@ describe('diagnostics channels', () => {
     await saved(manager, { n: 1 });
     expect(
       heard.filter((h) => h.channel === 'tracing:sess:store:asyncEnd').map((h) => h.message),
-    ).toEqual([{ operation: 'create', store: 'Object', sessionId: expect.any(String), outcome: 'ok' }]);
+    ).toEqual([
+      { operation: 'create', store: 'Object', sessionId: expect.any(String), outcome: 'ok' },
+    ]);
   });
 
   it('leave the store itself in reach: its class, its own methods, its optional ones', async () => {
