@@ -116,15 +116,15 @@ function closestName(name: string, names: readonly string[]): string | undefined
   const lower = name.toLowerCase();
   for (const candidate of names) {
     const other = candidate.toLowerCase();
-    // A prefix (`idleTimeout` of `idleTimeoutMs`) is the likeliest typo of all.
-    const distance =
-      other.startsWith(lower) || lower.startsWith(other) ? 0.5 : editDistance(lower, other);
+    // A known name the key begins (`idleTimeout` of `idleTimeoutMs`) is the likeliest typo of all.
+    const distance = other.startsWith(lower) ? 0.5 : editDistance(lower, other);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  // Close enough to be a typo: up to 2 edits, or 40% of the key for longer keys.
+  return bestDistance <= Math.max(2, Math.ceil(name.length * 0.4)) ? best : undefined;
 }
 
 /** Levenshtein distance, one row at a time. */
