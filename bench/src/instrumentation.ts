@@ -94,7 +94,10 @@ async function cpuPerOp(run: () => Promise<void>): Promise<number> {
 }
 
 async function timeBuilds(files: Record<Build, string>): Promise<void> {
-  const workloads = {} as Record<Build, { module: typeof WorkloadModule; workload: WorkloadModule.Workload }>;
+  const workloads = {} as Record<
+    Build,
+    { module: typeof WorkloadModule; workload: WorkloadModule.Workload }
+  >;
   for (const name of BUILDS) {
     const module = (await import(pathToFileURL(files[name]).href)) as typeof WorkloadModule;
     workloads[name] = { module, workload: await module.prepare(ops) };
@@ -113,7 +116,9 @@ async function timeBuilds(files: Record<Build, string>): Promise<void> {
     }
   }
   console.log(`\nCPU time: ${rounds} rounds of ${ops} operations per build and phase (µs/op)\n`);
-  console.log('| phase | plain, median | instrumented, median | plain, best | instrumented, best | instrumented / plain, median of rounds |');
+  console.log(
+    '| phase | plain, median | instrumented, median | plain, best | instrumented, best | instrumented / plain, median of rounds |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const phase of PHASES) {
     const { instrumented, plain } = samples[phase];
@@ -128,7 +133,15 @@ async function timeBuilds(files: Record<Build, string>): Promise<void> {
 function instructions(file: string, phase: PhaseName, loop: boolean): number {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, file, phase, String(ops), loop ? '1' : '0'],
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      file,
+      phase,
+      String(ops),
+      loop ? '1' : '0',
+    ],
     { encoding: 'utf8' },
   );
   const collected = /Collected : (\d+)/.exec(run.stderr)?.[1];
@@ -161,7 +174,10 @@ function signed(value: number): string {
 
 const directory = await mkdtemp(join(tmpdir(), 'sess-bench-instrumentation-'));
 try {
-  const files = { plain: await bundle(directory, 'plain'), instrumented: await bundle(directory, 'instrumented') };
+  const files = {
+    plain: await bundle(directory, 'plain'),
+    instrumented: await bundle(directory, 'instrumented'),
+  };
   await timeBuilds(files);
   if (args.instructions) countInstructions(files);
 } finally {

@@ -26,6 +26,7 @@ describe('the two entry points', () => {
       'defaultSessionCodec',
       'isSessionStoreError',
       'readEnvelope',
+      'sessChannels',
       'sessionIdOf',
     ]);
   });
