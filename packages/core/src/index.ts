@@ -21,6 +21,18 @@ export type {
   WriteResult,
 } from './contract.js';
 export {
+  type CommitEvent,
+  type ConflictEvent,
+  type RenewEvent,
+  type RetryEvent,
+  type RotateEvent,
+  type StoreOperation,
+  type StoreOperationEvent,
+  type SweepEvent,
+  sessChannels,
+  type UnreadableEvent,
+} from './diagnostics.js';
+export {
   CorruptRecordError,
   InvalidOptionError,
   InvalidRecordError,

@@ -11,7 +11,11 @@ import type {
   WriteResult,
 } from './contract.js';
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
-import { resolveCommonOptions } from './store-kit/options.js';
+import {
+  type OptionKeys,
+  rejectUnknownOptions,
+  resolveCommonOptions,
+} from './store-kit/options.js';
 import { refused } from './store-kit/refusals.js';
 import { SweepScheduler } from './store-kit/sweep-scheduler.js';
 import {
@@ -40,6 +44,12 @@ interface Entry {
   version: string;
 }
 
+const MEMORY_STORE_OPTIONS: OptionKeys<MemoryStoreOptions> = {
+  now: true,
+  maxEntries: true,
+  maxPayloadBytes: true,
+};
+
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 10_000;
 
@@ -67,6 +77,7 @@ export class MemoryStore implements SessionStore {
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
+    rejectUnknownOptions(options, MEMORY_STORE_OPTIONS, 'MemoryStore');
     const { maxPayloadBytes, now } = resolveCommonOptions(options);
     const { maxEntries = Number.POSITIVE_INFINITY } = options;
     if (!(maxEntries >= 1)) throw new InvalidOptionError('maxEntries must be at least 1.');

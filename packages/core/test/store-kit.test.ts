@@ -27,6 +27,7 @@ describe('the two entry points', () => {
       'defaultSessionCodec',
       'isSessionStoreError',
       'readEnvelope',
+      'sessChannels',
       'sessionIdOf',
     ]);
   });

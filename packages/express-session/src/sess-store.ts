@@ -7,7 +7,12 @@ import {
   type StoredSession,
   UnsupportedOperationError,
 } from '@sess/core';
-import { assertSessionId, isValidSessionId } from '@sess/core/store-kit';
+import {
+  assertSessionId,
+  isValidSessionId,
+  type OptionKeys,
+  rejectUnknownOptions,
+} from '@sess/core/store-kit';
 import { type SessionData, Store } from 'express-session';
 import { answer, type Callback } from './callbacks.js';
 import { Legacy, type LegacyStore } from './legacy.js';
@@ -82,6 +87,16 @@ function expressSession(session: PlainSession): SessionData {
   return session as unknown as SessionData;
 }
 
+const SESS_STORE_OPTIONS: OptionKeys<SessStoreOptions> = {
+  defaultLifetimeMs: true,
+  userIdOf: true,
+  codec: true,
+  migrateFrom: true,
+  keepLegacy: true,
+  legacyTimeoutMs: true,
+  touchAfterMs: true,
+};
+
 /**
  * An express-session store over any sess store.
  *
@@ -126,6 +141,7 @@ export class SessStore extends Store {
         'SessStore needs a sess store (new SessStore(new RedisStore({ client }))).',
       );
     }
+    rejectUnknownOptions(options, SESS_STORE_OPTIONS, 'SessStore');
     const defaultLifetimeMs = integerOption('defaultLifetimeMs', options.defaultLifetimeMs, DAY, 1);
     if (options.userIdOf !== undefined && typeof options.userIdOf !== 'function') {
       throw new InvalidOptionError('userIdOf must be a function of the session.');

@@ -1,6 +1,7 @@
 import type { SessionData as AnySessionData, Session, SessionManager } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { type RequestSession, SessionHttp, type SessionHttpOptions } from '@sess/http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
 /**
@@ -45,6 +46,15 @@ declare module 'fastify' {
 export type SessionPluginOptions<Data extends AnySessionData = AnySessionData> =
   SessionHttpOptions<Data>;
 
+// Fastify hands a plugin the options of its own `register` call too.
+const PLUGIN_OPTIONS: OptionKeys<SessionPluginOptions & RegisterOptions> = {
+  manager: true,
+  cookie: true,
+  prefix: true,
+  logLevel: true,
+  logSerializers: true,
+};
+
 const kOpened = Symbol('sess.opened');
 type WithOpened = FastifyRequest & { [kOpened]: RequestSession | null };
 
@@ -53,7 +63,11 @@ async function plugin<Data extends AnySessionData>(
   fastify: FastifyInstance,
   options: SessionPluginOptions<Data>,
 ): Promise<void> {
-  const http = new SessionHttp(options);
+  rejectUnknownOptions(options, PLUGIN_OPTIONS, 'the sess Fastify plugin');
+  const { manager: given, cookie } = options;
+  const http = new SessionHttp(
+    cookie === undefined ? { manager: given } : { manager: given, cookie },
+  );
   // The manager stores whatever keys it is given; SessionData names them for the app.
   const manager = http.manager as unknown as SessionManager<RequestSessionData>;
 

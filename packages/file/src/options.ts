@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { type Clock, InvalidOptionError } from '@sess/core';
-import { type CommonStoreOptions, resolveCommonOptions } from '@sess/core/store-kit';
+import {
+  type CommonStoreOptions,
+  type OptionKeys,
+  rejectUnknownOptions,
+  resolveCommonOptions,
+} from '@sess/core/store-kit';
 
 export interface FileStoreOptions extends CommonStoreOptions {
   /**
@@ -75,10 +80,23 @@ function mode(value: unknown, name: string, owner: number): number {
   return value;
 }
 
+const FILE_STORE_OPTIONS: OptionKeys<FileStoreOptions> = {
+  directory: true,
+  operationTimeoutMs: true,
+  maxPayloadBytes: true,
+  now: true,
+  fsync: true,
+  fileMode: true,
+  directoryMode: true,
+  lockStaleMs: true,
+  allowSharedDirectory: true,
+};
+
 export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('FileStore takes an options object with at least { directory }.');
   }
+  rejectUnknownOptions(options, FILE_STORE_OPTIONS, 'FileStore');
   const { directory, fsync = false, allowSharedDirectory = false } = options;
   if (typeof directory !== 'string' || directory.length === 0 || directory.includes('\0')) {
     throw new InvalidOptionError('FileStore needs `directory`, the path of a directory it owns.');

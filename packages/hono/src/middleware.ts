@@ -4,6 +4,7 @@ import {
   type Session,
   type SessionManager,
 } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { SessionHttp, type SessionHttpOptions } from '@sess/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { setCookie } from 'hono/cookie';
@@ -43,6 +44,12 @@ export interface SessionMiddlewareOptions<Data extends AnySessionData = AnySessi
   readonly trustProxy?: boolean;
 }
 
+const MIDDLEWARE_OPTIONS: OptionKeys<SessionMiddlewareOptions> = {
+  manager: true,
+  cookie: true,
+  trustProxy: true,
+};
+
 /**
  * Hono middleware: loads the session from the cookie, runs the handlers, and
  * commits once before the response leaves the middleware; the cookie is set
@@ -64,6 +71,7 @@ export interface SessionMiddlewareOptions<Data extends AnySessionData = AnySessi
 export function sessionMiddleware<Data extends AnySessionData = AnySessionData>(
   options: SessionMiddlewareOptions<Data>,
 ): MiddlewareHandler<SessionEnv<Data>> {
+  rejectUnknownOptions(options, MIDDLEWARE_OPTIONS, 'sessionMiddleware');
   const { trustProxy = false, ...httpOptions } = options;
   if (typeof trustProxy !== 'boolean') {
     throw new InvalidOptionError('trustProxy must be a boolean.');

@@ -1,4 +1,5 @@
 import { type CommitResult, InvalidOptionError } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { parseCookie, type SetCookie, stringifySetCookie } from 'cookie';
 
 /**
@@ -56,7 +57,14 @@ export interface SessionSetCookie {
 /** Browsers keep a cookie 400 days at most (RFC 6265bis §5.5); a later expiry is cut to that. */
 export const MAX_COOKIE_LIFETIME_MS = 400 * 24 * 3_600_000;
 
-const KNOWN_OPTIONS = new Set(['name', 'path', 'domain', 'sameSite', 'secure', 'partitioned']);
+const COOKIE_OPTIONS: OptionKeys<SessionCookieOptions> = {
+  name: true,
+  path: true,
+  domain: true,
+  sameSite: true,
+  secure: true,
+  partitioned: true,
+};
 const SAME_SITE = new Set(['lax', 'strict', 'none']);
 
 /** Why an option cannot be given: the cookie's lifetime and HttpOnly are not choices. */
@@ -96,8 +104,8 @@ export class SessionCookie {
     }
     for (const key of Object.keys(options)) {
       if (REFUSED_OPTIONS[key]) throw new InvalidOptionError(REFUSED_OPTIONS[key]);
-      if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(`Unknown cookie option "${key}".`);
     }
+    rejectUnknownOptions(options, COOKIE_OPTIONS, 'The session cookie');
     this.name = options.name ?? 'sess';
     this.path = options.path ?? '/';
     this.domain = options.domain;

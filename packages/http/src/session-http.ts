@@ -4,6 +4,7 @@ import {
   type SessionData,
   type SessionManager,
 } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { SessionCookie, type SessionCookieOptions, type SessionSetCookie } from './cookie.js';
 
 export interface SessionHttpOptions<Data extends SessionData = SessionData> {
@@ -12,6 +13,11 @@ export interface SessionHttpOptions<Data extends SessionData = SessionData> {
   /** The cookie's name and attributes. */
   readonly cookie?: SessionCookieOptions;
 }
+
+const SESSION_HTTP_OPTIONS: OptionKeys<SessionHttpOptions> = {
+  manager: true,
+  cookie: true,
+};
 
 /** What a response is about to be, when the session commits. */
 export interface ResponseFacts {
@@ -47,6 +53,7 @@ export class SessionHttp<Data extends SessionData = SessionData> {
         'A sess glue needs `manager`: a SessionManager from @sess/core.',
       );
     }
+    rejectUnknownOptions(options, SESSION_HTTP_OPTIONS, 'SessionHttp');
     this.manager = manager;
     this.cookie = new SessionCookie(options.cookie);
   }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidOptionError } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { Connection, type ConnectionSettings } from './connection.js';
 import type { CasOutcome, MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
 import { type MetaReply, metaDelete, metaGet, metaSet, STATS, STATS_SETTINGS } from './protocol.js';
@@ -19,6 +20,15 @@ export interface MemcachedClientOptions {
   /** Connect with TLS (memcached built with TLS, started with `-Z`). */
   readonly tls?: TlsOptions;
 }
+
+const CLIENT_OPTIONS: OptionKeys<MemcachedClientOptions> = {
+  servers: true,
+  connectionsPerServer: true,
+  connectTimeoutMs: true,
+  replyTimeoutMs: true,
+  retryDelayMs: true,
+  tls: true,
+};
 
 // Printable ASCII without space: what memcached accepts in a key, at most 250 bytes.
 const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
@@ -128,6 +138,7 @@ export class MemcachedClient implements MemcachedDriver {
     if (!Array.isArray(servers) || servers.length === 0) {
       throw new InvalidOptionError('MemcachedClient needs `servers`: a list of "host:port".');
     }
+    rejectUnknownOptions(options, CLIENT_OPTIONS, 'MemcachedClient');
     const perServer = positive(options.connectionsPerServer, 1, 'connectionsPerServer');
     if (!Number.isInteger(perServer) || perServer > 64) {
       throw new InvalidOptionError('connectionsPerServer must be an integer from 1 to 64.');

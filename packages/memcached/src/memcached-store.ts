@@ -15,8 +15,10 @@ import {
   assertSessionId,
   assertWrite,
   checkUpdateOptions,
+  type OptionKeys,
   payloadBytes,
   refused,
+  rejectUnknownOptions,
   resolveCommonOptions,
   withTimeout,
 } from '@sess/core/store-kit';
@@ -56,6 +58,19 @@ export type MemcachedStoreOptions = CommonOptions &
         readonly client?: never;
       } & MemcachedClientOptions)
   );
+
+const MEMCACHED_STORE_OPTIONS: OptionKeys<MemcachedStoreOptions> = {
+  client: true,
+  prefix: true,
+  operationTimeoutMs: true,
+  itemSizeMax: true,
+  servers: true,
+  connectionsPerServer: true,
+  connectTimeoutMs: true,
+  replyTimeoutMs: true,
+  retryDelayMs: true,
+  tls: true,
+};
 
 const DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
 // memcached's per-item bytes besides key and value (see connection.ts).
@@ -104,6 +119,7 @@ export class MemcachedStore implements SessionStore {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('MemcachedStore needs options: { client } or { servers }.');
     }
+    rejectUnknownOptions(options, MEMCACHED_STORE_OPTIONS, 'MemcachedStore');
     const { prefix = DEFAULT_PREFIX } = options;
     const itemSizeMax = options.itemSizeMax ?? DEFAULT_ITEM_SIZE_MAX;
     this.#prefix = checkPrefix(prefix);

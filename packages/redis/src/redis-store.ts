@@ -21,7 +21,9 @@ import {
   checkListOptions,
   checkUpdateOptions,
   isValidSessionId,
+  type OptionKeys,
   refused,
+  rejectUnknownOptions,
   resolveCommonOptions,
 } from '@sess/core/store-kit';
 import { decodeScanCursor, decodeUserCursor, encodeScanCursor } from './cursor.js';
@@ -63,6 +65,13 @@ export interface RedisStoreOptions {
 export interface RedisStoreEvents {
   warning: [warning: RedisStoreWarning];
 }
+
+const REDIS_STORE_OPTIONS: OptionKeys<RedisStoreOptions> = {
+  client: true,
+  prefix: true,
+  operationTimeoutMs: true,
+  maxPayloadBytes: true,
+};
 
 const DEFAULT_PREFIX = 'sess';
 // Redis strings hold 512 MB; anything near that is no session.
@@ -113,6 +122,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements Sessio
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('RedisStore takes an options object { client, prefix?, ... }.');
     }
+    rejectUnknownOptions(options, REDIS_STORE_OPTIONS, 'RedisStore');
     const { prefix = DEFAULT_PREFIX } = options;
     const { operationTimeoutMs, maxPayloadBytes } = resolveCommonOptions(options, {
       maxPayloadLimit: MAX_PAYLOAD_LIMIT,

@@ -22,7 +22,9 @@ import {
   checkListOptions,
   checkUpdateOptions,
   isValidSessionId,
+  type OptionKeys,
   refused,
+  rejectUnknownOptions,
   resolveCommonOptions,
   SweepScheduler,
 } from '@sess/core/store-kit';
@@ -53,6 +55,16 @@ export interface SqlStoreOptions extends TableOptions, CommonStoreOptions {
   /** Most rows one sweep statement deletes. Default 1000. */
   readonly sweepBatchSize?: number;
 }
+
+const SQL_STORE_OPTIONS: OptionKeys<SqlStoreOptions> = {
+  knex: true,
+  table: true,
+  schema: true,
+  operationTimeoutMs: true,
+  maxPayloadBytes: true,
+  now: true,
+  sweepBatchSize: true,
+};
 
 const DEFAULT_SWEEP_BATCH = 1_000;
 const DEFAULT_PAGE = 100;
@@ -107,6 +119,7 @@ export class SqlStore implements SessionStore {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('SqlStore takes an options object { knex, table?, ... }.');
     }
+    rejectUnknownOptions(options, SQL_STORE_OPTIONS, 'SqlStore');
     const dialect = dialectOf(options.knex);
     const rules = DIALECT_RULES[dialect];
     const { operationTimeoutMs, maxPayloadBytes, now } = resolveCommonOptions(options, {

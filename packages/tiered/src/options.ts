@@ -4,7 +4,7 @@ import {
   type SessionStore,
   type StoreCapabilities,
 } from '@sess/core';
-import { systemClock } from '@sess/core/store-kit';
+import { type OptionKeys, rejectUnknownOptions, systemClock } from '@sess/core/store-kit';
 import { tickFor } from './cache-tier.js';
 import { VALUE_OVERHEAD_BYTES } from './entries.js';
 
@@ -64,10 +64,23 @@ export interface ResolvedOptions {
 
 const DEFAULT_CACHE_TIMEOUT_MS = 250;
 
+const TIERED_STORE_OPTIONS: OptionKeys<TieredStoreOptions> = {
+  cache: true,
+  durable: true,
+  now: true,
+  cacheTimeoutMs: true,
+  cacheRetryMs: true,
+  fenceTtlMs: true,
+  maxCacheAgeMs: true,
+  durableDownReads: true,
+  durableProbeMs: true,
+};
+
 export function resolveOptions(options: TieredStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('TieredStore takes an options object { cache, durable, ... }.');
   }
+  rejectUnknownOptions(options, TIERED_STORE_OPTIONS, 'TieredStore');
   const { cache, durable, now = systemClock, durableDownReads = 'reject' } = options;
   for (const [name, store] of [
     ['cache', cache],

@@ -1,4 +1,5 @@
 import { InvalidOptionError, isSessionStoreError, StoreUnavailableError } from '@sess/core';
+import { type OptionKeys, rejectUnknownOptions } from '@sess/core/store-kit';
 import { openFile, openMemory } from './local.js';
 import { openMemcached } from './memcached.js';
 import { credentialsOf, parseStoreUrl, type StoreUrl } from './parse.js';
@@ -31,6 +32,12 @@ function openParsed(url: StoreUrl, options: OpenStoreOptions, timeoutMs: number)
   }
 }
 
+const OPEN_STORE_OPTIONS: OptionKeys<OpenStoreOptions> = {
+  mode: true,
+  sweepBatchSize: true,
+  onWarning: true,
+};
+
 /**
  * Opens the store a URL names, loading its adapter package only now: an app
  * or tool needs only the adapter of the store it uses. Scheme, servers and
@@ -51,6 +58,7 @@ export async function openStore(
   options: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
   const url = parseStoreUrl(spec);
+  rejectUnknownOptions(options, OPEN_STORE_OPTIONS, 'openStore');
   const mode = options.mode ?? 'use';
   if (mode !== 'use' && mode !== 'create' && mode !== 'inspect') {
     throw new InvalidOptionError('openStore mode is use, create or inspect.');

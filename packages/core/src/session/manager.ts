@@ -1,8 +1,11 @@
 import type { Clock, SessionRecord, SessionStore, StoredSession, Version } from '../contract.js';
+import { publishRenew, publishRetry, publishRotate, publishUnreadable } from '../diagnostics.js';
 import { InvalidOptionError, SessionConflictError, UnsupportedOperationError } from '../errors.js';
+import { type OptionKeys, rejectUnknownOptions } from '../store-kit/options.js';
 import { assertUserId, systemClock } from '../store-kit/validation.js';
 import { defaultSessionCodec, type SessionCodec, type SessionData } from './codec.js';
 import { takeStoredFlash } from './flash.js';
+import { observeStore, traceCommit } from './observe.js';
 import { type ExpiryOptions, ExpiryPolicy } from './policy.js';
 import {
   clearChanges,
@@ -73,6 +76,20 @@ interface Created {
   readonly version: Version;
 }
 
+const MANAGER_OPTIONS: OptionKeys<SessionManagerOptions> = {
+  store: true,
+  codec: true,
+  merge: true,
+  conflictRetries: true,
+  tokenBytes: true,
+  now: true,
+  idleTimeoutMs: true,
+  absoluteTimeoutMs: true,
+  renewWhenRemainingMs: true,
+  maxIdleTimeoutMs: true,
+  maxAbsoluteTimeoutMs: true,
+};
+
 const CREATE_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 2;
 const BACKOFF_CAP_MS = 200;
@@ -117,7 +134,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
         'SessionManager needs a `store` implementing the store contract.',
       );
     }
-    this.store = options.store;
+    rejectUnknownOptions(options, MANAGER_OPTIONS, 'SessionManager');
+    this.store = observeStore(options.store);
     this.policy = new ExpiryPolicy(options);
     this.#form = new StoredForm(options.codec ?? defaultSessionCodec, options.store);
     this.#merge = options.merge;
@@ -147,6 +165,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
     const id = sessionIdOf(token);
     const stored = await this.#get(id);
     const read = stored && this.#form.read(stored);
+    if (stored && !read) publishUnreadable(this.store, id, 'undecodable');
     const now = this.#now();
     if (!stored || !read || stored.expiresAt <= now || read.absoluteExpiresAt <= now) {
       return this.#fresh();
@@ -187,7 +206,8 @@ export class SessionManager<Data extends SessionData = SessionData> {
    */
   async commit(session: Session<Data>): Promise<CommitResult> {
     const s = sessionState(session);
-    return this.#exclusive(s.id ?? s.rotatedFrom?.id, () => this.#commit(s));
+    const loaded = s.id ?? s.rotatedFrom?.id;
+    return traceCommit(this.store, loaded, () => this.#exclusive(loaded, () => this.#commit(s)));
   }
 
   /**
@@ -313,6 +333,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
         return null;
       }
       s.expiresAt = expiresAt;
+      publishRenew(this.store, s.id, expiresAt);
       return this.#cookie(s, s.token, expiresAt);
     }
     return null;
@@ -405,10 +426,11 @@ export class SessionManager<Data extends SessionData = SessionData> {
       if (claim.ok) break;
       if (claim.reason === 'missing') return this.#abandon(s, created);
       if (attempt >= this.#retries) await this.store.destroy(created.id);
-      await this.#retry(attempt);
+      await this.#retry(attempt, from.id);
     }
     for (const id of s.retired) await this.store.destroy(id);
     s.retired = [];
+    publishRotate(this.store, from.id, created.id);
     return this.#stored(s, created, createdAt, absoluteExpiresAt, expiresAt);
   }
 
@@ -487,7 +509,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       // 'missing': destroyed (a logout) or expired while this request ran.
       // Never write it back: a logout is final.
       if (result.reason !== 'conflict') return this.#forget(s);
-      await this.#retry(attempt);
+      await this.#retry(attempt, id);
       const fresh = await this.#get(id);
       if (!fresh) return this.#forget(s);
       const read = this.#form.read(fresh);
@@ -560,7 +582,7 @@ export class SessionManager<Data extends SessionData = SessionData> {
       return value;
     }
     const taken = await this.#exclusive(id, () =>
-      takeStoredFlash(this.store, this.#form, id, key, (attempt) => this.#retry(attempt)),
+      takeStoredFlash(this.store, this.#form, id, key, (attempt) => this.#retry(attempt, id)),
     );
     s.data.delete(key);
     s.baseline.delete(key);
@@ -602,12 +624,14 @@ export class SessionManager<Data extends SessionData = SessionData> {
   }
 
   /** After a conflict: a short random pause, or `SessionConflictError` once retries ran out. */
-  async #retry(attempt: number): Promise<void> {
+  /** After a lost compare-and-set on `id`: gives up past the retry budget, else backs off. */
+  async #retry(attempt: number, id: string): Promise<void> {
     if (attempt >= this.#retries) {
       throw new SessionConflictError(
         `The session kept changing under concurrent requests; gave up after ${attempt + 1} attempts.`,
       );
     }
+    publishRetry(this.store, id, attempt + 1);
     // Stryker disable next-line ArithmeticOperator,MethodExpression: the backoff only spreads retries out; no rule depends on its length
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }

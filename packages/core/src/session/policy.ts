@@ -67,6 +67,11 @@ export class ExpiryPolicy {
       'absoluteTimeoutMs',
       options.absoluteTimeoutMs ?? DEFAULT_ABSOLUTE_MS,
     );
+    if (this.idleTimeoutMs > this.absoluteTimeoutMs) {
+      throw new InvalidOptionError(
+        `idleTimeoutMs (${this.idleTimeoutMs}) is longer than absoluteTimeoutMs (${this.absoluteTimeoutMs}): no session could stay idle that long. Lower idleTimeoutMs or raise absoluteTimeoutMs.`,
+      );
+    }
     const renew = options.renewWhenRemainingMs ?? Math.floor(this.idleTimeoutMs / 2);
     if (!Number.isSafeInteger(renew) || renew < 0 || renew > this.idleTimeoutMs) {
       throw new InvalidOptionError(

@@ -1,4 +1,5 @@
 import type { SessionStore, StoredSession } from '../contract.js';
+import { publishUnreadable } from '../diagnostics.js';
 import { CorruptRecordError, UnsupportedOperationError } from '../errors.js';
 import type { SessionData } from './codec.js';
 import { readEnvelope } from './envelope.js';
@@ -24,7 +25,10 @@ export async function getReadable(store: SessionStore, id: string): Promise<Stor
   try {
     return await store.get(id);
   } catch (error) {
-    if (error instanceof CorruptRecordError) return null;
+    if (error instanceof CorruptRecordError) {
+      publishUnreadable(store, id, 'corrupt');
+      return null;
+    }
     throw error;
   }
 }

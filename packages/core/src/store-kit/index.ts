@@ -5,7 +5,8 @@
  * - Checks to run before any I/O: `assertSessionId`, `assertWrite`,
  *   `assertExpiry`, `checkUpdateOptions`, `checkListOptions`,
  *   `checkDestroyByUser` (and their parts).
- * - The options every store shares: `resolveCommonOptions`.
+ * - The options every store shares: `resolveCommonOptions`; unknown keys
+ *   refused with a suggestion: `rejectUnknownOptions`.
  * - Refusals as frozen values: `refused.exists`, `.missing`, `.conflict`.
  * - Bounded backend calls: `withTimeout`, `asUnavailable`.
  * - Background sweeps with one lifecycle: `SweepScheduler`.
@@ -28,7 +29,9 @@
  */
 export {
   type CommonStoreOptions,
+  type OptionKeys,
   type ResolvedCommonOptions,
+  rejectUnknownOptions,
   resolveCommonOptions,
 } from './options.js';
 export { type Refusal, refused } from './refusals.js';

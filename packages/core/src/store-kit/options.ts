@@ -69,3 +69,77 @@ export function resolveCommonOptions(
 function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
+
+/** Every key any member of a union of option types has. */
+type AllKeys<T> = T extends unknown ? keyof T : never;
+
+/**
+ * Every option a constructor takes, as `{ name: true }`. Written against the
+ * options type, so the compiler flags a key that is missing or misspelled.
+ */
+export type OptionKeys<Options> = { readonly [Key in AllKeys<Options>]-?: true };
+
+/**
+ * Rejects an options object with a key the constructor does not know, so
+ * that a misspelled option (`idleTimeout` for `idleTimeoutMs`) fails at
+ * once instead of being ignored. The error names the key and the closest
+ * known one.
+ *
+ * @param options What the caller passed (anything but a plain object is left to the constructor).
+ * @param known Every key the constructor takes.
+ * @param where Names the constructor in the message (`'RedisStore'`).
+ * @throws InvalidOptionError for the first unknown key.
+ *
+ * @example
+ * const KNOWN: OptionKeys<MyStoreOptions> = { prefix: true, operationTimeoutMs: true };
+ * rejectUnknownOptions(options, KNOWN, 'MyStore');
+ */
+export function rejectUnknownOptions<Options>(
+  options: Options,
+  known: OptionKeys<Options>,
+  where: string,
+): void {
+  if (typeof options !== 'object' || options === null) return;
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key)) continue;
+    const closest = closestName(key, Object.keys(known));
+    throw new InvalidOptionError(
+      `${where} has no option "${key}"${closest ? `; did you mean "${closest}"?` : '.'} Known options: ${Object.keys(known).join(', ')}.`,
+    );
+  }
+}
+
+/** The known name nearest to `name` by edit distance, if any is near enough to be a typo. */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const lower = name.toLowerCase();
+  for (const candidate of names) {
+    const other = candidate.toLowerCase();
+    // A known name the key begins (`idleTimeout` of `idleTimeoutMs`) is the likeliest typo of all.
+    const distance = other.startsWith(lower) ? 0.5 : editDistance(lower, other);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  // Close enough to be a typo: up to 2 edits, or 40% of the key for longer keys.
+  return bestDistance <= Math.max(2, Math.ceil(name.length * 0.4)) ? best : undefined;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}

@@ -1,3 +1,4 @@
+import { publishSweep } from '../diagnostics.js';
 import { InvalidOptionError, StoreUnavailableError } from '../errors.js';
 import type { Sweeper, SweeperOptions, SweeperStats, SweepReport } from '../sweeper.js';
 
@@ -104,6 +105,7 @@ export class SweepScheduler<Report extends SweepReport = SweepReport> {
       run = Promise.reject(error);
     }
     this.#sweeping = run;
+    publishSweep(this.#storeName, run);
     const done = () => {
       if (this.#sweeping === run) this.#sweeping = undefined;
     };
