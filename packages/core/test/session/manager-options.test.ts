@@ -39,17 +39,19 @@ describe('SessionManager options', () => {
     expect(() => new SessionManager(options as never)).toThrow(name);
   });
 
-  it('accepts the bounds: 1 ms windows, renewal from 0 to the whole idle window', () => {
+  it('accepts the bounds: 1 ms windows, an idle window as long as the absolute one, renewal from 0 to the whole idle window', () => {
     for (const renewWhenRemainingMs of [0, 10]) {
       const manager = new SessionManager({
         store,
         idleTimeoutMs: 10,
-        absoluteTimeoutMs: 1,
+        absoluteTimeoutMs: 10,
         renewWhenRemainingMs,
       });
       expect(manager.policy.renewWhenRemainingMs).toBe(renewWhenRemainingMs);
     }
-    expect(new SessionManager({ store, idleTimeoutMs: 1 }).policy.idleTimeoutMs).toBe(1);
+    const shortest = new SessionManager({ store, idleTimeoutMs: 1, absoluteTimeoutMs: 1 });
+    expect(shortest.policy.idleTimeoutMs).toBe(1);
+    expect(shortest.policy.absoluteTimeoutMs).toBe(1);
   });
 
   it('defaults: 24 h idle, 7 days absolute, renewal in the second half of the window', () => {
