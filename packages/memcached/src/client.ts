@@ -21,7 +21,7 @@ export interface MemcachedClientOptions {
   readonly tls?: TlsOptions;
 }
 
-const CLIENT_OPTIONS: OptionKeys<MemcachedClientOptions> = {
+export const CLIENT_OPTIONS: OptionKeys<MemcachedClientOptions> = {
   servers: true,
   connectionsPerServer: true,
   connectTimeoutMs: true,

@@ -22,7 +22,7 @@ import {
   resolveCommonOptions,
   withTimeout,
 } from '@sess/core/store-kit';
-import { MemcachedClient, type MemcachedClientOptions } from './client.js';
+import { CLIENT_OPTIONS, MemcachedClient, type MemcachedClientOptions } from './client.js';
 import { ValueTooLargeError } from './connection.js';
 import type { MemcachedDriver, MetaItem, StoreOptions } from './driver.js';
 import { checkPrefix, DEFAULT_PREFIX } from './keys.js';
@@ -60,16 +60,11 @@ export type MemcachedStoreOptions = CommonOptions &
   );
 
 const MEMCACHED_STORE_OPTIONS: OptionKeys<MemcachedStoreOptions> = {
+  ...CLIENT_OPTIONS,
   client: true,
   prefix: true,
   operationTimeoutMs: true,
   itemSizeMax: true,
-  servers: true,
-  connectionsPerServer: true,
-  connectTimeoutMs: true,
-  replyTimeoutMs: true,
-  retryDelayMs: true,
-  tls: true,
 };
 
 const DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
