@@ -30,6 +30,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { cliArgs } from './cli-args.js';
 import type * as WorkloadModule from './instrumentation/workload.js';
 import { median } from './stats.js';
 
@@ -40,6 +41,7 @@ const PHASES: readonly PhaseName[] = ['get', 'commit'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },

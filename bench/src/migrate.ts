@@ -12,9 +12,11 @@ import { parseArgs } from 'node:util';
 import { runCli } from '@sess/cli';
 import type { SessionStore } from '@sess/core';
 import { openStore } from '@sess/url';
+import { cliArgs } from './cli-args.js';
 import { memcachedServer, postgresServer, redisServer } from './servers.js';
 
 const { values } = parseArgs({
+  args: cliArgs(),
   options: { sessions: { type: 'string' }, rounds: { type: 'string' } },
 });
 const SESSIONS = Number(values.sessions ?? 100_000);

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { ensureSchema, SqlStore } from '@sess/sql';
 import knexFactory from 'knex';
 import mysql from 'mysql2';
+import { cliArgs } from './cli-args.js';
 import { sessionData } from './phases.js';
 import { mysqlScratch, mysqlServer } from './servers.js';
 import { sessTarget } from './sess-target.js';
@@ -26,6 +27,7 @@ import { median } from './stats.js';
 import { expressMysqlSession } from './targets/sql.js';
 
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: { sessions: { type: 'string' }, rounds: { type: 'string' } },
 });
 const sessions = Number(args.sessions ?? 2_000);

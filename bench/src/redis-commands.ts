@@ -25,11 +25,13 @@ import { createClient } from 'redis';
 // The store's own scripts and record format, to send them raw. Not public API.
 import { encodeRecord, pad16 } from '../../packages/redis/src/record.js';
 import { CREATE, TOUCH, UPDATE } from '../../packages/redis/src/scripts.js';
+import { cliArgs } from './cli-args.js';
 import { type ExpressSessionStore, expressSessionTarget } from './peer-target.js';
 import { sessionData } from './phases.js';
 import { median } from './stats.js';
 
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     ops: { type: 'string' },

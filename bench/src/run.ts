@@ -10,6 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliArgs } from './cli-args.js';
 import { PHASES, type Phase, type PhaseResult, runPhase } from './phases.js';
 import { markdownTable, type Row, withRatios, writeResults } from './report.js';
 import { median } from './stats.js';
@@ -20,6 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = [1, 64] as const;
 
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     backends: { type: 'string' },

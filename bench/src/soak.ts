@@ -30,9 +30,11 @@ import { SessionManager } from '@sess/core';
 import { startMariadb, startMemcached, startPostgres, startRedis } from '@sess/test-servers';
 import { openStore } from '@sess/url';
 import { createConnection } from 'mysql2/promise';
+import { cliArgs } from './cli-args.js';
 import type { WorkerJob, WorkerMessage } from './soak-worker.js';
 
 const { values } = parseArgs({
+  args: cliArgs(),
   options: {
     minutes: { type: 'string' },
     'kill-every': { type: 'string' },

@@ -19,6 +19,7 @@ import { RedisStore } from '@sess/redis';
 import { startRedis } from '@sess/test-servers';
 import { TieredStore } from '@sess/tiered';
 import { createClient } from 'redis';
+import { cliArgs } from './cli-args.js';
 import { type Phase, type PhaseResult, runPhase, sessionData } from './phases.js';
 import { sessTarget } from './sess-target.js';
 import { median } from './stats.js';
@@ -27,6 +28,7 @@ import { startTieredBench, type TieredBench, tieredStores } from './targets/tier
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     sessions: { type: 'string' },

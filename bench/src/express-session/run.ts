@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AppProcess, startAppProcess } from '../app-process.js';
+import { cliArgs } from '../cli-args.js';
 import { type HttpLoadResult, httpLoad } from '../http-load.js';
 import { median } from '../stats.js';
 import { BACKENDS, type EsBackend, type Reach } from './backends.js';
@@ -31,6 +32,7 @@ const STEPS = [
 ] as const;
 
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     backends: { type: 'string' },

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AppProcess, startAppProcess } from '../app-process.js';
+import { cliArgs } from '../cli-args.js';
 import { type HttpLoadResult, type HttpStep, httpLoad } from '../http-load.js';
 import { postgresScratch, postgresServer, redisServer } from '../servers.js';
 import { median } from '../stats.js';
@@ -32,6 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Concurrent connections; each is a visitor with a session of its own. */
 const CONNECTIONS = 64;
 const { values: args } = parseArgs({
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     backends: { type: 'string' },

@@ -73,6 +73,54 @@ function sweepCases(
   ];
 }
 
+/**
+ * A peer's own sweep over its own table: `fill` writes expired rows, `sweep`
+ * runs the peer's prune method and counts what is gone, and the readers read
+ * live sessions through the peer, as an app using it would.
+ */
+function peerSweepCase(peer: {
+  name: string;
+  store: ExpressSessionStore;
+  /** The peer's prune method. */
+  prune(): Promise<void>;
+  /** Writes `count` rows that expired a minute ago into the peer's table. */
+  fillExpired(count: number): Promise<void>;
+  /** Expired rows still in the peer's table. */
+  countExpired(): Promise<number>;
+  synchronous?: boolean;
+}): SweepCase {
+  const call = (run: (done: (error?: unknown) => void) => void) =>
+    new Promise<void>((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
+  const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
+  let seeded: Promise<void> | undefined;
+  let readers = 0;
+  let filled = 0;
+  const seed = async () => {
+    for (const id of live) {
+      const cookie = { maxAge: 24 * HOUR, expires: new Date(Date.now() + 24 * HOUR) };
+      await call((done) => peer.store.set(id, { cookie } as never, done));
+    }
+  };
+  return {
+    name: `${peer.name} prune`,
+    async fill(count) {
+      seeded ??= seed();
+      await seeded;
+      await peer.fillExpired(count);
+      filled = count;
+    },
+    async sweep() {
+      await peer.prune();
+      return filled - (await peer.countExpired());
+    },
+    async read() {
+      if (peer.synchronous) await new Promise((resolve) => setImmediate(resolve));
+      await call((done) => peer.store.get(live[readers++ % live.length] as string, done));
+    },
+    close: async () => {},
+  };
+}
+
 export const backend: BenchBackend = {
   name: 'sql-sqlite',
   async setup() {
@@ -145,7 +193,33 @@ export const backend: BenchBackend = {
         ),
       ],
       info: { sqlite: version.v, journal: 'WAL, synchronous=NORMAL', file: 'one database file' },
-      sweeps: sweepCases(store, knex, 'sess_bench', sqliteFill, true),
+      sweeps: [
+        ...sweepCases(store, knex, 'sess_bench', sqliteFill, true),
+        peerSweepCase({
+          name: 'better-sqlite3-session-store',
+          store: sqlitePeer as unknown as ExpressSessionStore,
+          prune: async () =>
+            (sqlitePeer as unknown as { clearExpiredSessions(): void }).clearExpiredSessions(),
+          async fillExpired(count) {
+            peerDb
+              .prepare(
+                `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+                 INSERT OR REPLACE INTO sessions (sid, sess, expire)
+                 SELECT 'expired_' || i, '{}', ? FROM n`,
+              )
+              .run(count, new Date(Date.now() - 60_000).toISOString());
+          },
+          countExpired: async () =>
+            (
+              peerDb
+                .prepare(
+                  `SELECT count(*) AS n FROM sessions WHERE datetime('now') > datetime(expire)`,
+                )
+                .get() as { n: number }
+            ).n,
+          synchronous: true,
+        }),
+      ],
       async teardown() {
         db.close();
         peerDb.close();
@@ -237,7 +311,33 @@ export const postgresBackend: BenchBackend = {
         server: server.origin,
         pool: `${pool.max} connections per store`,
       },
-      sweeps: sweepCases(store, knex, 'sess_bench', pgFill),
+      sweeps: [
+        ...sweepCases(store, knex, 'sess_bench', pgFill),
+        peerSweepCase({
+          name: 'connect-pg-simple',
+          store: pgPeer as unknown as ExpressSessionStore,
+          prune: () =>
+            new Promise<void>((resolve, reject) =>
+              (
+                pgPeer as unknown as { pruneSessions(done: (error?: Error) => void): void }
+              ).pruneSessions((error) => (error ? reject(error) : resolve())),
+            ),
+          async fillExpired(count) {
+            await rawPool.query(
+              `INSERT INTO "session" (sid, sess, expire)
+               SELECT 'expired_' || i, '{}'::json, to_timestamp($1) FROM generate_series(0, $2 - 1) AS i
+               ON CONFLICT (sid) DO UPDATE SET expire = excluded.expire`,
+              [(Date.now() - 60_000) / 1000, count],
+            );
+          },
+          async countExpired() {
+            const { rows } = await rawPool.query(
+              'SELECT count(*)::int AS n FROM "session" WHERE expire < now()',
+            );
+            return Number(rows[0]?.n);
+          },
+        }),
+      ],
       async teardown() {
         pgPeer.close();
         await peerPool.end().catch(() => undefined);

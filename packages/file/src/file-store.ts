@@ -260,7 +260,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
     assertSessionId(id);
     await this.#bounded('destroy', (deadline) => {
       const paths = this.#layout.record(id);
-      return this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any'));
+      return this.#queue.run(paths.file, () => this.#writer.discard(paths, deadline));
     });
   }
 

@@ -93,6 +93,27 @@ export class RecordWriter {
   }
 
   /**
+   * Removes the record, whatever it holds, under its lock, so a write racing
+   * it either lands before it (and is removed) or finds the record gone. It
+   * reads nothing: the user index entry it leaves points at no record, which
+   * every use of the index checks, and the next sweep removes it. That keeps
+   * a logout to the lock and one unlink (5 system calls, against 9 with a
+   * read of the record for its entry).
+   */
+  async discard(paths: RecordPaths, deadline: number): Promise<void> {
+    const { locks } = this.#o;
+    checkDeadline(deadline);
+    const held = await locks.acquire(paths, LOCK_ONLY, undefined, deadline);
+    if (!held) throw new StoreUnavailableError('The session lock could not be taken.');
+    try {
+      checkDeadline(deadline);
+      await this.#unlink(paths);
+    } finally {
+      await locks.release(paths, held.token);
+    }
+  }
+
+  /**
    * Removes the record with its user index entry. `expired` removes it only
    * if it has expired (the sweep), and returns whether it did.
    */

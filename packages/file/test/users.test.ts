@@ -43,7 +43,7 @@ describe('the user index', () => {
     expect(await entries('bob')).toEqual([]);
   });
 
-  it('loses the entry with the session on destroy and on sweep', async () => {
+  it('leaves a destroyed session out of every use, and its entry to the sweep', async () => {
     let now = Date.now();
     const clocked = new FileStore({
       directory: join(root, `clocked${sequence++}`),
@@ -54,6 +54,10 @@ describe('the user index', () => {
       await clocked.create('gone', { data: 'x', expiresAt: now + HOUR, userId: 'carol' });
       await clocked.create('swept', { data: 'x', expiresAt: now + 1000, userId: 'carol' });
       await clocked.destroy('gone');
+      // destroy reads nothing, so the entry stays until the sweep; no use of the index counts it.
+      expect((await readdir(index.userDir('carol'))).sort()).toEqual(['gone', 'swept']);
+      expect(await clocked.list({ userId: 'carol' })).toEqual({ ids: ['swept'] });
+      expect(await clocked.destroyByUser('carol', { except: 'swept' })).toBe(0);
       now += 1000;
       expect(await clocked.clearExpired()).toBe(1);
       expect(await readdir(index.userDir('carol')).catch(() => [])).toEqual([]);
