@@ -358,7 +358,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           const paths = this.#layout.record(id);
           if (paths.shardDir !== shardDir) return;
           await this.#step('clear', (deadline) =>
-            this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'any')),
+            this.#queue.run(paths.file, () => this.#writer.discard(paths, deadline)),
           );
         }),
       );
@@ -507,7 +507,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> implements SessionS
           .slice(i, i + BATCH)
           .map((paths) =>
             this.#step('clearExpired', (deadline) =>
-              this.#queue.run(paths.file, () => this.#writer.remove(paths, deadline, 'expired')),
+              this.#queue.run(paths.file, () => this.#writer.removeIfExpired(paths, deadline)),
             ),
           ),
       );

@@ -96,7 +96,8 @@ export class RecordWriter {
    * Removes the record, whatever it holds, under its lock, so a write racing
    * it either lands before it (and is removed) or finds the record gone. It
    * reads nothing: the user index entry it leaves points at no record, which
-   * every use of the index checks, and the next sweep removes it. That keeps
+   * every use of the index checks, and the next sweep (or the `clear()` that
+   * called it) removes it. That keeps
    * a logout to the lock and one unlink (5 system calls, against 9 with a
    * read of the record for its entry).
    */
@@ -114,30 +115,27 @@ export class RecordWriter {
   }
 
   /**
-   * Removes the record with its user index entry. `expired` removes it only
-   * if it has expired (the sweep), and returns whether it did.
+   * The sweep's removal of a record it could not judge by its metadata:
+   * removes it with its user index entry if it has expired, and returns
+   * whether it did. It never waits for a writer: that record is in use, not
+   * expired.
    */
-  async remove(paths: RecordPaths, deadline: number, which: 'any' | 'expired'): Promise<boolean> {
+  async removeIfExpired(paths: RecordPaths, deadline: number): Promise<boolean> {
     const { locks, users, live } = this.#o;
-    // A sweep never waits for a writer: that record is in use, not expired.
-    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, which === 'any');
+    const lock = await this.#lockAndRead(paths, LOCK_ONLY, undefined, deadline, false);
     if (!lock) return false;
     const { token, current } = lock;
     try {
-      if (current.kind === 'absent') return false;
-      if (which === 'expired') {
-        // A file rewritten by anything but this store has the time of that
-        // write as its mtime, so it looks expired: keep it for inspection.
-        if (current.kind === 'corrupt') {
-          await this.#moveAside(paths, current.reason);
-          return false;
-        }
-        if (current.kind !== 'record' || live(current.record)) return false;
+      // A file rewritten by anything but this store has the time of that
+      // write as its mtime, so it looks expired: keep it for inspection.
+      if (current.kind === 'corrupt') {
+        await this.#moveAside(paths, current.reason);
+        return false;
       }
+      if (current.kind !== 'record' || live(current.record)) return false;
       checkDeadline(deadline);
       await this.#unlink(paths);
-      const userId = current.kind === 'record' ? current.record.userId : undefined;
-      if (userId !== undefined) await users.remove(userId, paths);
+      if (current.record.userId !== undefined) await users.remove(current.record.userId, paths);
       return true;
     } finally {
       await locks.release(paths, token);
