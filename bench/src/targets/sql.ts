@@ -24,6 +24,35 @@ const require = createRequire(import.meta.url);
 const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 const HOUR = 3_600_000;
 
+/**
+ * What the readers do while a sweep runs: 1,000 live sessions, written once
+ * before the first fill, read in turn.
+ */
+function liveReads(
+  create: (id: string, expiresAt: number) => Promise<unknown>,
+  get: (id: string) => Promise<unknown>,
+  synchronous: boolean,
+) {
+  const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
+  let seeded: Promise<void> | undefined;
+  let readers = 0;
+  const seed = async () => {
+    for (const id of live) await create(id, Date.now() + 24 * HOUR);
+  };
+  return {
+    seed: () => {
+      seeded ??= seed();
+      return seeded;
+    },
+    async read() {
+      // better-sqlite3 answers synchronously; a request reaches the store
+      // through I/O, so each read waits its turn in the event loop first.
+      if (synchronous) await new Promise((resolve) => setImmediate(resolve));
+      return get(live[readers++ % live.length] as string);
+    },
+  };
+}
+
 /** A sweep case on the sess table: `fill` writes expired rows with one generated INSERT. */
 function sweepCases(
   store: SqlStore,
@@ -32,24 +61,15 @@ function sweepCases(
   fillSql: (count: number, expiredAt: number) => [string, Knex.RawBinding[]],
   synchronous = false,
 ): SweepCase[] {
-  let readers = 0;
-  const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
-  const seed = async () => {
-    for (const id of live)
-      await store.create(id, { data: 'live', expiresAt: Date.now() + 24 * HOUR });
-  };
-  let seeded: Promise<void> | undefined;
+  const { seed, read } = liveReads(
+    (id, expiresAt) => store.create(id, { data: 'live', expiresAt }),
+    (id) => store.get(id),
+    synchronous,
+  );
   const fill = async (count: number) => {
-    seeded ??= seed();
-    await seeded;
+    await seed();
     const [sql, bindings] = fillSql(count, Date.now() - 60_000);
     await knex.raw(sql, bindings);
-  };
-  const read = async () => {
-    // better-sqlite3 answers synchronously; a request reaches the store
-    // through I/O, so each read waits its turn in the event loop first.
-    if (synchronous) await new Promise((resolve) => setImmediate(resolve));
-    return store.get(live[readers++ % live.length] as string);
   };
   return [
     {
@@ -79,8 +99,7 @@ function sweepCases(
  * live sessions through the peer, as an app using it would.
  */
 function peerSweepCase(peer: {
-  name: string;
-  store: ExpressSessionStore;
+  target: BenchTarget;
   /** The peer's prune method. */
   prune(): Promise<void>;
   /** Writes `count` rows that expired a minute ago into the peer's table. */
@@ -89,23 +108,17 @@ function peerSweepCase(peer: {
   countExpired(): Promise<number>;
   synchronous?: boolean;
 }): SweepCase {
-  const call = (run: (done: (error?: unknown) => void) => void) =>
-    new Promise<void>((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
-  const live = Array.from({ length: 1_000 }, (_, i) => `sweep_live_${i}`);
-  let seeded: Promise<void> | undefined;
-  let readers = 0;
+  const { target } = peer;
+  const { seed, read } = liveReads(
+    (id, expiresAt) => target.create(id, 'live', expiresAt),
+    (id) => target.get(id),
+    peer.synchronous ?? false,
+  );
   let filled = 0;
-  const seed = async () => {
-    for (const id of live) {
-      const cookie = { maxAge: 24 * HOUR, expires: new Date(Date.now() + 24 * HOUR) };
-      await call((done) => peer.store.set(id, { cookie } as never, done));
-    }
-  };
   return {
-    name: `${peer.name} prune`,
+    name: `${target.name} prune`,
     async fill(count) {
-      seeded ??= seed();
-      await seeded;
+      await seed();
       await peer.fillExpired(count);
       filled = count;
     },
@@ -113,10 +126,7 @@ function peerSweepCase(peer: {
       await peer.prune();
       return filled - (await peer.countExpired());
     },
-    async read() {
-      if (peer.synchronous) await new Promise((resolve) => setImmediate(resolve));
-      await call((done) => peer.store.get(live[readers++ % live.length] as string, done));
-    },
+    read,
     close: async () => {},
   };
 }
@@ -181,23 +191,23 @@ export const backend: BenchBackend = {
        SELECT 'expired_' || i, 'expired', ?, 'v', NULL, ? FROM n`,
       [count, expiredAt, expiredAt],
     ];
+    const sqlitePeerTarget = expressSessionTarget(
+      'better-sqlite3-session-store',
+      sqlitePeer as unknown as ExpressSessionStore,
+    );
     const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
     return {
       targets: [
         sessTarget(store),
         raw,
         expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
-        expressSessionTarget(
-          'better-sqlite3-session-store',
-          sqlitePeer as unknown as ExpressSessionStore,
-        ),
+        sqlitePeerTarget,
       ],
       info: { sqlite: version.v, journal: 'WAL, synchronous=NORMAL', file: 'one database file' },
       sweeps: [
         ...sweepCases(store, knex, 'sess_bench', sqliteFill, true),
         peerSweepCase({
-          name: 'better-sqlite3-session-store',
-          store: sqlitePeer as unknown as ExpressSessionStore,
+          target: sqlitePeerTarget,
           prune: async () =>
             (sqlitePeer as unknown as { clearExpiredSessions(): void }).clearExpiredSessions(),
           async fillExpired(count) {
@@ -298,13 +308,17 @@ export const postgresBackend: BenchBackend = {
        ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
       [expiredAt, expiredAt, count],
     ];
+    const pgPeerTarget = expressSessionTarget(
+      'connect-pg-simple',
+      pgPeer as unknown as ExpressSessionStore,
+    );
     const { rows } = await rawPool.query('SHOW server_version');
     return {
       targets: [
         sessTarget(store),
         raw,
         expressSessionTarget('connect-session-knex', knexPeer as unknown as ExpressSessionStore),
-        expressSessionTarget('connect-pg-simple', pgPeer as unknown as ExpressSessionStore),
+        pgPeerTarget,
       ],
       info: {
         postgresql: String(rows[0]?.server_version),
@@ -314,8 +328,7 @@ export const postgresBackend: BenchBackend = {
       sweeps: [
         ...sweepCases(store, knex, 'sess_bench', pgFill),
         peerSweepCase({
-          name: 'connect-pg-simple',
-          store: pgPeer as unknown as ExpressSessionStore,
+          target: pgPeerTarget,
           prune: () =>
             new Promise<void>((resolve, reject) =>
               (
